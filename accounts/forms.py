@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Profession, Profile
+from accounts.validators import normalise_codice_fiscale, validate_codice_fiscale
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Indirizzo e-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class SignupForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("Nome"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Cognome"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        label=_("Indirizzo e-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Almeno 8 caratteri, non solo numeri, non troppo simile ai tuoi dati."),
+    )
+    password2 = forms.CharField(
+        label=_("Ripeti la password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    privacy_acknowledged = forms.BooleanField(
+        label=_("Ho letto l'informativa sul trattamento dei dati personali"),
+        required=True,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Le due password non coincidono."))
+        elif p1:
+            from accounts.models import User
+
+            probe = User(
+                email=data.get("email", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ProfileForm(forms.ModelForm):
+    first_name = forms.CharField(
+        label=_("Nome"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Cognome"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    class Meta:
+        model = Profile
+        fields = [
+            "codice_fiscale",
+            "profession",
+            "profession_other",
+            "organisation",
+            "organisation_type",
+            "role",
+            "ambito",
+            "phone",
+            "ordine_regionale",
+            "numero_iscrizione",
+        ]
+        widgets = {
+            "codice_fiscale": forms.TextInput(
+                attrs={"autocomplete": "off", "style": "text-transform: uppercase"}
+            ),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+            "organisation": forms.TextInput(attrs={"autocomplete": "organization"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = self.instance.user
+        self.fields["first_name"].initial = user.first_name
+        self.fields["last_name"].initial = user.last_name
+        for name in Profile.REQUIRED_FOR_ENROLMENT:
+            self.fields[name].required = True
+        self.order_fields(["first_name", "last_name", *self.Meta.fields])
+
+    def clean_codice_fiscale(self) -> str:
+        value = normalise_codice_fiscale(self.cleaned_data.get("codice_fiscale", ""))
+        validate_codice_fiscale(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("profession") == Profession.OTHER and not data.get("profession_other"):
+            self.add_error("profession_other", _("Indica la tua professione."))
+        return data

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from accounts.forms import LoginForm, ProfileForm, SignupForm
+from accounts.services import AccountError, get_or_create_profile, register_user, update_profile
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("courses:catalogue")
+    form = SignupForm(request.POST or None)
+    next_url = _safe_next(request, "")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = register_user(
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                language=get_language() or "it",
+            )
+        except AccountError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("Account creato. Completa il profilo per poterti iscrivere ai corsi.")
+            )
+            profile_url = "/accounts/profile/"
+            return redirect(f"{profile_url}?next={next_url}" if next_url else profile_url)
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    instance = get_or_create_profile(request.user)
+    form = ProfileForm(request.POST or None, instance=instance)
+    next_url = _safe_next(request, "")
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            update_profile(user=request.user, **data)
+        except AccountError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("Profilo salvato."))
+            return redirect(next_url or "accounts:profile")
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "next": next_url, "profile_complete": instance.is_complete},
+    )

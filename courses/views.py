@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from courses.models import Course
+from courses.selectors import get_course_for_page, get_course_schedule, list_catalogue
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    courses = list(list_catalogue())
+    rows = [(course, get_course_schedule(course)) for course in courses]
+    return render(request, "courses/catalogue.html", {"rows": rows, "courses": courses})
+
+
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        course = get_course_for_page(slug=slug)
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "courses/detail.html",
+        {"course": course, "schedule": get_course_schedule(course)},
+    )

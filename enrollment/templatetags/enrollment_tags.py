@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from courses.models import Course
+from enrollment.selectors import get_availability, get_availability_map
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict, key: Any) -> Any:
+    return mapping.get(key)
+
+
+@register.simple_tag
+def course_availability(courses: list[Course]) -> dict:
+    """Seat counts for a list of courses, computed in one go for the catalogue."""
+    return get_availability_map(courses)
+
+
+@register.inclusion_tag("enrollment/_panel.html", takes_context=True)
+def enrollment_panel(context: dict, course: Course) -> dict:
+    """The course page's enrolment box: seats left and what the visitor can do."""
+    return {"course": course, "info": get_availability(course), "request": context.get("request")}

@@ -85,3 +85,18 @@ def list_user_enrollments(user_id: int) -> QuerySet[Enrollment]:
     return (
         Enrollment.objects.filter(user_id=user_id).select_related("course").order_by("-created_at")
     )
+
+
+def list_confirmed_enrollments(course: Course) -> QuerySet[Enrollment]:
+    """Confirmed participants of a course, by surname, with user and profile loaded."""
+    return (
+        Enrollment.objects.filter(course=course, status=Enrollment.Status.CONFIRMED)
+        .select_related("user", "user__profile")
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+
+
+def get_confirmed_enrollment(*, user_id: int, course: Course) -> Enrollment | None:
+    return Enrollment.objects.filter(
+        user_id=user_id, course=course, status=Enrollment.Status.CONFIRMED
+    ).first()

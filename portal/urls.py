@@ -6,6 +6,8 @@ from portal import views
 urlpatterns = [
     path("", include("courses.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("attendance.urls")),
+    path("", include("questionnaire.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -53,6 +53,62 @@ class Enrollment(models.Model):
                 fields=["course", "status", "quota_key"], name="enrollment_seat_count_idx"
             ),
         ]
+        permissions = [("manage_enrollments", _("Può gestire le iscrizioni ai corsi"))]
 
     def __str__(self) -> str:
         return f"{self.user} – {self.course.code} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """An e-mail to a participant, written in the same transaction as the change it reports.
+
+    This is the outbox: a row exists for every e-mail that must go out, so nothing is lost when the
+    broker or the mail server is down, and its status makes sending idempotent when a task runs
+    twice.
+    """
+
+    class Kind(models.TextChoices):
+        REQUEST_RECEIVED = "request_received", _("Richiesta ricevuta")
+        CONFIRMED = "confirmed", _("Iscrizione confermata")
+        WAITLISTED = "waitlisted", _("In lista d'attesa")
+        PROMOTED = "promoted", _("Posto liberato dalla lista d'attesa")
+        REJECTED = "rejected", _("Richiesta respinta")
+        CANCELLED = "cancelled", _("Iscrizione annullata")
+        REMINDER = "reminder", _("Promemoria")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Da inviare")
+        SENT = "sent", _("Inviata")
+        FAILED = "failed", _("Non inviata")
+
+    enrollment = models.ForeignKey(
+        Enrollment,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("iscrizione"),
+    )
+    kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("stato"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentativi"), default=0)
+    last_error = models.TextField(_("ultimo errore"), blank=True)
+    created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("inviata il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail al partecipante")
+        verbose_name_plural = _("e-mail ai partecipanti")
+        ordering = ["-created_at"]
+        constraints = [
+            # One reminder per enrolment, however often the periodic task runs.
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=models.Q(kind="reminder"),
+                name="notification_one_reminder_per_enrollment",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="notification_outbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.enrollment_id} ({self.status})"

@@ -4,9 +4,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OrganisationType
+from accounts.models import OrganisationType, Profile
 from courses.models import Course, CourseQuota
 from enrollment.models import Enrollment
 
@@ -100,3 +104,109 @@ def get_confirmed_enrollment(*, user_id: int, course: Course) -> Enrollment | No
     return Enrollment.objects.filter(
         user_id=user_id, course=course, status=Enrollment.Status.CONFIRMED
     ).first()
+
+
+@dataclass(frozen=True)
+class EnrollmentPanel:
+    """What the course page says to this visitor about enrolling."""
+
+    availability: Availability
+    enrollment: Enrollment | None
+    waitlist_position: int | None
+    can_enroll: bool
+    joins_waitlist: bool
+    reason: str | None
+    needs_login: bool
+    needs_profile: bool
+    course_started: bool
+
+
+def get_waitlist_position(enrollment: Enrollment) -> int | None:
+    """1 for the first person in line for this enrolment's quota."""
+    if enrollment.status != Enrollment.Status.WAITLISTED:
+        return None
+    ahead = Enrollment.objects.filter(
+        course_id=enrollment.course_id,
+        quota_key=enrollment.quota_key,
+        status=Enrollment.Status.WAITLISTED,
+    ).filter(
+        Q(waitlisted_at__lt=enrollment.waitlisted_at)
+        | Q(waitlisted_at=enrollment.waitlisted_at, id__lt=enrollment.id)
+    )
+    return ahead.count() + 1
+
+
+def course_has_started(course: Course) -> bool:
+    first = min(course.sessions.all(), key=lambda s: (s.date, s.start), default=None)
+    return first is not None and timezone.now() >= first.starts_at()
+
+
+def get_enrollment_panel(course: Course, user: AbstractBaseUser | AnonymousUser) -> EnrollmentPanel:
+    from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for
+
+    availability = get_availability(course)
+    enrollment = None
+    profile = None
+    if user.is_authenticated:
+        enrollment = Enrollment.objects.filter(course=course, user=user).first()
+        profile = Profile.objects.filter(user=user).first()
+    active = enrollment is not None and enrollment.status not in (
+        Enrollment.Status.CANCELLED,
+        Enrollment.Status.REJECTED,
+    )
+    reason = deadline_problem(course)
+    needs_profile = bool(user.is_authenticated and (profile is None or not profile.is_complete))
+    if not reason and user.is_authenticated and not needs_profile:
+        reason = eligibility_problem(profile, course)
+    if not reason and enrollment and enrollment.status == Enrollment.Status.REJECTED:
+        reason = str(_("La tua richiesta per questo corso è stata respinta dalla segreteria."))
+    full = availability.is_full
+    if profile is not None and not reason and not needs_profile:
+        key = quota_key_for(profile, course)
+        if key:
+            quota = next(q for q in availability.quotas if q.organisation_type == key)
+            full = quota.left == 0
+    return EnrollmentPanel(
+        availability=availability,
+        enrollment=enrollment if active else None,
+        waitlist_position=get_waitlist_position(enrollment) if active and enrollment else None,
+        can_enroll=not active and not reason,
+        joins_waitlist=full,
+        reason=None if active else reason,
+        needs_login=not user.is_authenticated,
+        needs_profile=needs_profile,
+        course_started=course_has_started(course),
+    )
+
+
+def list_course_enrollments(
+    course: Course, *, status: str = "", quota: str = "", search: str = ""
+) -> QuerySet[Enrollment]:
+    """A course's enrolments for the secretariat, filtered, with people loaded in one query."""
+    qs = Enrollment.objects.filter(course=course).select_related("user", "user__profile")
+    if status:
+        qs = qs.filter(status=status)
+    if quota:
+        qs = qs.filter(quota_key=quota)
+    for word in search.split():
+        qs = qs.filter(
+            Q(user__email__icontains=word)
+            | Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(user__profile__codice_fiscale__iexact=word)
+            | Q(user__profile__organisation__icontains=word)
+        )
+    return qs.order_by("status", "waitlisted_at", "created_at", "id")
+
+
+def list_courses_for_secretariat() -> QuerySet[Course]:
+    """Every course with its enrolment counts by state, newest first."""
+
+    def count(status: str) -> Count:
+        return Count("enrollments", filter=Q(enrollments__status=status))
+
+    return Course.objects.annotate(
+        n_confirmed=count(Enrollment.Status.CONFIRMED),
+        n_requested=count(Enrollment.Status.REQUESTED),
+        n_waitlisted=count(Enrollment.Status.WAITLISTED),
+    ).order_by("-enrollment_deadline", "code")

@@ -170,7 +170,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+ENROLLMENT_REMINDER_DAYS = env.int("ENROLLMENT_REMINDER_DAYS", default=3)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "send-reminders": {
+        "task": "enrollment.tasks.send_reminders_task",
+        "schedule": 60 * 60,
+        "kwargs": {"days_before": ENROLLMENT_REMINDER_DAYS},
+    },
+    "flush-outbox": {"task": "enrollment.tasks.flush_outbox_task", "schedule": 5 * 60},
+}
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_URL = env("EMAIL_URL", default="")

@@ -5,6 +5,7 @@ from portal import views
 
 urlpatterns = [
     path("", include("courses.urls")),
+    path("", include("enrollment.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("attendance.urls")),
     path("", include("questionnaire.urls")),

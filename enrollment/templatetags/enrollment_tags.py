@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 
 from courses.models import Course
-from enrollment.selectors import get_availability, get_availability_map
+from enrollment.selectors import get_availability_map, get_enrollment_panel
 
 register = template.Library()
 
@@ -24,4 +24,6 @@ def course_availability(courses: list[Course]) -> dict:
 @register.inclusion_tag("enrollment/_panel.html", takes_context=True)
 def enrollment_panel(context: dict, course: Course) -> dict:
     """The course page's enrolment box: seats left and what the visitor can do."""
-    return {"course": course, "info": get_availability(course), "request": context.get("request")}
+    request = context["request"]
+    panel = get_enrollment_panel(course, request.user)
+    return {"course": course, "panel": panel, "info": panel.availability, "request": request}

@@ -1,0 +1,59 @@
+"""Who may enrol in a course: pure checks over a profile and a course, no database writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrganisationType, Profession, Profile
+from courses.models import Course
+
+
+def eligibility_problem(profile: Profile | None, course: Course) -> str | None:
+    """Why this profile may not take part in this course, or None if it may."""
+    if profile is None or not profile.is_complete:
+        return str(_("Completa il tuo profilo per iscriverti."))
+    if course.eligible_professions and profile.profession not in course.eligible_professions:
+        allowed = ", ".join(str(Profession(p).label) for p in course.eligible_professions)
+        return str(format_lazy(_("Il corso è riservato a: {}."), allowed))
+    allowed_types = set(course.eligible_organisation_types)
+    quota_types = {q.organisation_type for q in course.quotas.all()}
+    if quota_types:
+        allowed_types = allowed_types & quota_types if allowed_types else quota_types
+    if allowed_types and profile.organisation_type not in allowed_types:
+        labels = ", ".join(str(OrganisationType(t).label) for t in sorted(allowed_types))
+        return str(format_lazy(_("Il corso è riservato al personale di: {}."), labels))
+    if course.eligible_roles:
+        role = profile.role.casefold()
+        if not any(keyword.casefold() in role for keyword in course.eligible_roles):
+            return str(
+                format_lazy(
+                    _("Il corso è riservato ai ruoli: {}. Il ruolo nel tuo profilo è «{}»."),
+                    ", ".join(course.eligible_roles),
+                    profile.role or "—",
+                )
+            )
+    return None
+
+
+def deadline_problem(course: Course, now: dt.datetime | None = None) -> str | None:
+    if course.is_enrollment_open(now):
+        return None
+    return str(
+        format_lazy(
+            _("Le iscrizioni si sono chiuse il {} alle 23:59."),
+            timezone.localtime(course.enrollment_closes_at - dt.timedelta(seconds=1)).strftime(
+                "%d/%m/%Y"
+            ),
+        )
+    )
+
+
+def quota_key_for(profile: Profile, course: Course) -> str:
+    """The quota a participant's seat comes from: their organisation type, if it has one."""
+    if any(q.organisation_type == profile.organisation_type for q in course.quotas.all()):
+        return profile.organisation_type
+    return ""

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from enrollment import views
+
+app_name = "enrollment"
+
+urlpatterns = [
+    path("courses/<slug:slug>/enroll/", views.enroll, name="enroll"),
+    path("courses/<slug:slug>/calendar.ics", views.calendar_ics, name="ics"),
+    path("my/enrollments/", views.my_enrollments, name="mine"),
+    path("my/enrollments/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("enrollments/give-back/<str:token>/", views.give_back, name="give_back"),
+    path("segreteria/", views.dashboard, name="dashboard"),
+    path("segreteria/courses/<slug:slug>/enrollments/", views.manage, name="manage"),
+    path(
+        "segreteria/courses/<slug:slug>/enrollments/export.csv",
+        views.export,
+        {"fmt": "csv"},
+        name="export_csv",
+    ),
+    path(
+        "segreteria/courses/<slug:slug>/enrollments/export.xlsx",
+        views.export,
+        {"fmt": "xlsx"},
+        name="export_xlsx",
+    ),
+]

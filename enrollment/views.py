@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Profile
+from courses.calendar import course_to_ics
+from courses.models import Course
+from enrollment import services
+from enrollment.forms import BulkActionForm, EnrollmentFilterForm
+from enrollment.models import Enrollment
+from enrollment.selectors import (
+    get_availability,
+    get_waitlist_position,
+    list_course_enrollments,
+    list_courses_for_secretariat,
+    list_user_enrollments,
+)
+from portal.exports import csv_response, xlsx_response
+from portal.permissions import staff_required
+
+MANAGE = "enrollment.manage_enrollments"
+
+
+def _published_course(slug: str) -> Course:
+    return get_object_or_404(Course.objects.published(), slug=slug)
+
+
+@require_POST
+def enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _published_course(slug)
+    if not request.user.is_authenticated:
+        messages.info(request, _("Accedi o registrati per iscriverti al corso."))
+        return redirect(f"{reverse('accounts:login')}?next={course.get_absolute_url()}")
+    profile = Profile.objects.filter(user=request.user).first()
+    if profile is None or not profile.is_complete:
+        messages.info(request, _("Completa il tuo profilo: poi potrai iscriverti al corso."))
+        return redirect(f"{reverse('accounts:profile')}?next={course.get_absolute_url()}")
+    try:
+        enrollment = services.enroll_participant(user=request.user, course=course)
+    except services.EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = {
+            Enrollment.Status.CONFIRMED: _("Iscrizione confermata. Ti abbiamo inviato una mail."),
+            Enrollment.Status.REQUESTED: _(
+                "Richiesta inviata. La partecipazione verrà confermata tramite mail."
+            ),
+            Enrollment.Status.WAITLISTED: _(
+                "I posti sono esauriti: sei in lista d'attesa. Se si libera un posto ti scriveremo."
+            ),
+        }[enrollment.status]
+        messages.success(request, text)
+    return redirect(course.get_absolute_url())
+
+
+@login_required
+def my_enrollments(request: HttpRequest) -> HttpResponse:
+    rows = [
+        (enrollment, get_waitlist_position(enrollment))
+        for enrollment in list_user_enrollments(request.user.pk)
+    ]
+    return render(request, "enrollment/mine.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the signed-in user: someone else's enrolment is simply not found.
+    enrollment = get_object_or_404(Enrollment, pk=pk, user=request.user)
+    try:
+        services.cancel_enrollment(enrollment=enrollment)
+    except services.EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Iscrizione annullata."))
+    return redirect("enrollment:mine")
+
+
+def give_back(request: HttpRequest, token: str) -> HttpResponse:
+    """The promotion e-mail's link. GET only shows a button: mail scanners follow links."""
+    try:
+        enrollment = services.enrollment_from_give_back_token(token)
+    except services.EnrollmentError as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        try:
+            services.give_back_seat(token=token)
+        except services.EnrollmentError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Hai restituito il posto. Grazie per averci avvisato."))
+        return render(
+            request, "enrollment/give_back.html", {"enrollment": enrollment, "done": True}
+        )
+    return render(request, "enrollment/give_back.html", {"enrollment": enrollment, "done": False})
+
+
+def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _published_course(slug)
+    response = HttpResponse(course_to_ics(course), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{course.code.replace("/", "-")}.ics"'
+    return response
+
+
+# --- Secretariat -------------------------------------------------------------------------------
+
+
+@staff_required(MANAGE)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "enrollment/dashboard.html", {"courses": list_courses_for_secretariat()})
+
+
+def _filtered(
+    request: HttpRequest, course: Course
+) -> tuple[EnrollmentFilterForm, list[Enrollment]]:
+    form = EnrollmentFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = list(
+        list_course_enrollments(
+            course,
+            status=data.get("status", ""),
+            quota=data.get("quota", ""),
+            search=data.get("q", ""),
+        )
+    )
+    return form, rows
+
+
+BULK = {
+    "approve": services.approve_enrollments,
+    "reject": services.reject_enrollments,
+    "waitlist": services.move_to_waitlist,
+    "cancel": services.cancel_enrollments,
+}
+
+
+@staff_required(MANAGE)
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    if request.method == "POST":
+        ids = list(Enrollment.objects.filter(course=course).values_list("pk", flat=True))
+        form = BulkActionForm(request.POST, enrollment_ids=ids)
+        if form.is_valid():
+            action, chosen = form.cleaned_data["action"], form.cleaned_data["ids"]
+            if action == "confirm_waitlisted":
+                moved, left = services.confirm_from_waitlist(course=course, enrollment_ids=chosen)
+                messages.success(request, _("Spostate tra i confermati: %(n)d.") % {"n": moved})
+                if left:
+                    messages.warning(
+                        request,
+                        _("%(n)d restano in lista d'attesa: non ci sono altri posti liberi.")
+                        % {"n": left},
+                    )
+            else:
+                done = BULK[action](course=course, enrollment_ids=chosen)
+                messages.success(request, _("Iscrizioni aggiornate: %(n)d.") % {"n": done})
+            return redirect(request.get_full_path())
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(request.get_full_path())
+    form, rows = _filtered(request, course)
+    return render(
+        request,
+        "enrollment/manage.html",
+        {
+            "course": course,
+            "filter_form": form,
+            "rows": rows,
+            "availability": get_availability(course),
+            "bulk_form": BulkActionForm(enrollment_ids=[]),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+EXPORT_HEADER = [
+    "Cognome",
+    "Nome",
+    "Codice fiscale",
+    "E-mail",
+    "Professione",
+    "Ente",
+    "Tipo di ente",
+    "Ruolo",
+    "Ambito / Ufficio di Piano",
+    "Stato",
+    "Richiesta il",
+    "Confermata il",
+    "Annullata il",
+]
+
+
+def _export_rows(rows: list[Enrollment]) -> list[list[object]]:
+    def when(value: object) -> str:
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    out = []
+    for e in rows:
+        profile = getattr(e.user, "profile", None)
+        out.append(
+            [
+                e.user.last_name,
+                e.user.first_name,
+                profile.codice_fiscale if profile else "",
+                e.user.email,
+                profile.profession_label if profile else "",
+                profile.organisation if profile else "",
+                profile.get_organisation_type_display() if profile else "",
+                profile.role if profile else "",
+                profile.ambito if profile else "",
+                e.get_status_display(),
+                when(e.created_at),
+                when(e.confirmed_at),
+                when(e.cancelled_at),
+            ]
+        )
+    return out
+
+
+@staff_required(MANAGE)
+def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    _form, rows = _filtered(request, course)
+    name = f"iscrizioni-{course.code.replace('/', '-')}"
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", EXPORT_HEADER, _export_rows(rows), title="Iscrizioni")
+    return csv_response(f"{name}.csv", EXPORT_HEADER, _export_rows(rows))

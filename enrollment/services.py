@@ -17,6 +17,7 @@ from courses.models import Course
 from enrollment.models import Enrollment, Notification
 from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for
 from enrollment.selectors import SEAT_HOLDING, course_has_started
+from portal.dispatch import enqueue_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -65,7 +66,7 @@ def _notify(enrollment: Enrollment, kind: str) -> Notification:
     from enrollment.tasks import send_notification_task
 
     notification = Notification.objects.create(enrollment=enrollment, kind=kind)
-    send_notification_task.delay_on_commit(notification.pk)
+    enqueue_on_commit(send_notification_task, notification.pk)
     return notification
 
 
@@ -94,14 +95,16 @@ def _set_status(enrollment: Enrollment, status: str, *, notify: str | None = Non
 def enroll_participant(*, user: User, course: Course) -> Enrollment:
     """Enrol a user: a seat if one is free (confirmed, or requested when approval is needed),
     otherwise a place on the waiting list, in order of arrival."""
-    profile = Profile.objects.filter(user=user).first()
+    profile = Profile.objects.select_related("user").filter(user=user).first()
+    course = Course.objects.prefetch_related("quotas").get(pk=course.pk)
     problem = deadline_problem(course) or eligibility_problem(profile, course)
     if problem:
         raise EnrollmentError(problem)
     assert profile is not None
+    quota_key = quota_key_for(profile, course)
     try:
         with transaction.atomic(durable=True):
-            course = _lock_course(course.pk)
+            # Our own row first: it contends with nobody but a double click of the same user.
             existing = (
                 Enrollment.objects.select_for_update().filter(course=course, user=user).first()
             )
@@ -111,23 +114,27 @@ def enroll_participant(*, user: User, course: Course) -> Enrollment:
                 raise EnrollmentError(
                     _("La tua richiesta per questo corso è stata respinta dalla segreteria.")
                 )
-            quota_key = quota_key_for(profile, course)
-            # We check seats every time, under the lock: we must never overbook a seat.
-            if _has_free_seat(course, quota_key):
-                status = _seat_status(course)
-                kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
-            else:
-                status, kind = Status.WAITLISTED, Kind.WAITLISTED
             if existing:  # a cancelled enrolment comes back, at the end of any queue
                 enrollment = existing
+                enrollment.status = Status.WAITLISTED
                 enrollment.quota_key = quota_key
                 enrollment.created_at = timezone.now()
                 enrollment.cancelled_at = None
-                enrollment.save(update_fields=["quota_key", "created_at", "cancelled_at"])
+                enrollment.save(update_fields=["status", "quota_key", "created_at", "cancelled_at"])
             else:
+                # Inserted holding no seat; the decision below, under the lock, sets the status.
                 enrollment = Enrollment.objects.create(
-                    user=user, course=course, status=status, quota_key=quota_key
+                    user=user, course=course, status=Status.WAITLISTED, quota_key=quota_key
                 )
+            # Lock the course as late as possible but before counting, so the lock is held
+            # only for the count and two short writes. We check seats every time, under the
+            # lock: we must never overbook a seat.
+            locked = _lock_course(course.pk)
+            if _has_free_seat(locked, quota_key):
+                status = _seat_status(locked)
+                kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
+            else:
+                status, kind = Status.WAITLISTED, Kind.WAITLISTED
             _set_status(enrollment, status, notify=kind)
     except IntegrityError as exc:
         # A double click: the other request created the row first.

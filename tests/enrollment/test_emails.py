@@ -131,3 +131,28 @@ def test_reminder_is_queued_once_per_participant(mailoutbox, django_capture_on_c
         assert queue_reminders(days_before=days + 1) == 0
     reminders = [m for m in mailoutbox if m.subject.startswith("Promemoria")]
     assert len(reminders) == 1
+
+
+def test_enrolment_succeeds_when_the_broker_is_down(client, django_capture_on_commit_callbacks):
+    """Redis unreachable: the page answers, the e-mail waits in the outbox for the flush task."""
+    from portal.celery import app
+
+    course = open_course()
+    (user,) = people(1)
+    client.force_login(user)
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:6399/0"  # nothing listens there
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/courses/{course.slug}/enroll/")
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool = None
+        app.amqp._producer_pool = None
+    assert response.status_code == 302
+    notification = Notification.objects.get()
+    assert notification.enrollment.status == "confirmed"
+    assert notification.status == Notification.Status.PENDING

@@ -100,7 +100,8 @@ print(json.dumps(keys))
 COUNT = """
 from enrollment.models import Enrollment
 from django.db.models import Count
-rows = Enrollment.objects.filter(course__code="BENCH/1").values_list("status").annotate(n=Count("id"))
+rows = Enrollment.objects.filter(course__code="BENCH/1")
+rows = rows.values_list("status").annotate(n=Count("id"))
 print(dict(rows))
 """
 
@@ -193,7 +194,8 @@ def run(n: int, workers: int) -> None:
     counts = shell(COUNT)
     print(
         f"N={n} workers={workers}: {n / elapsed:.0f} req/s over {elapsed:.2f} s; latency "
-        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
     )
     print(

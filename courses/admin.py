@@ -1,6 +1,19 @@
 from django.contrib import admin
 
 from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
+from portal.pagecache import invalidate_public_pages
+
+
+class InvalidatesPublicPages(admin.ModelAdmin):
+    """Course edits show on cached public pages: make them stale on save and delete."""
+
+    def save_related(self, request, form, formsets, change):  # noqa: ANN001
+        super().save_related(request, form, formsets, change)
+        invalidate_public_pages()
+
+    def delete_model(self, request, obj):  # noqa: ANN001
+        super().delete_model(request, obj)
+        invalidate_public_pages()
 
 
 class SessionInline(admin.TabularInline):
@@ -14,7 +27,7 @@ class QuotaInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(InvalidatesPublicPages):
     list_display = ("code", "title", "capacity", "enrollment_deadline", "is_published")
     search_fields = ("code", "title")
     prepopulated_fields = {"slug": ("title",)}
@@ -29,12 +42,12 @@ class ScheduleItemInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(InvalidatesPublicPages):
     list_display = ("course", "date", "start", "end", "title")
     list_filter = ("course",)
     inlines = [ScheduleItemInline]
 
 
 @admin.register(Teacher)
-class TeacherAdmin(admin.ModelAdmin):
+class TeacherAdmin(InvalidatesPublicPages):
     search_fields = ("name",)

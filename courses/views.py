@@ -5,14 +5,17 @@ from django.shortcuts import render
 
 from courses.models import Course
 from courses.selectors import get_course_for_page, get_course_schedule, list_catalogue
+from portal.pagecache import cached_for_anonymous
 
 
+@cached_for_anonymous
 def catalogue(request: HttpRequest) -> HttpResponse:
     courses = list(list_catalogue())
     rows = [(course, get_course_schedule(course)) for course in courses]
     return render(request, "courses/catalogue.html", {"rows": rows, "courses": courses})
 
 
+@cached_for_anonymous
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         course = get_course_for_page(slug=slug)

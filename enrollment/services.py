@@ -18,6 +18,7 @@ from enrollment.models import Enrollment, Notification
 from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for
 from enrollment.selectors import SEAT_HOLDING, course_has_started
 from portal.dispatch import enqueue_on_commit
+from portal.pagecache import invalidate_public_pages
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -88,6 +89,7 @@ def _set_status(enrollment: Enrollment, status: str, *, notify: str | None = Non
         enrollment.cancelled_at = now
         fields.append("cancelled_at")
     enrollment.save(update_fields=fields)
+    invalidate_public_pages()  # seats left are shown on the catalogue and course pages
     if notify:
         _notify(enrollment, notify)
 

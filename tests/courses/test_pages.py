@@ -56,7 +56,8 @@ def test_pages_are_italian_even_for_an_english_browser(client, seeded):
 
 
 def test_english_is_available_on_request(client, seeded):
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.get("/lang/en/", {"next": f"/courses/{seeded.slug}/"})
+    assert response.status_code == 302 and response["Location"] == f"/courses/{seeded.slug}/"
     response = client.get(f"/courses/{seeded.slug}/")
     assert response["Content-Language"] == "en"
     assert "19 March 2026" in response.content.decode()
@@ -72,3 +73,29 @@ def test_course_page_queries_do_not_grow_with_programme(
 def test_enrollment_closes_at_midnight_after_the_deadline_day(seeded):
     closes = seeded.enrollment_closes_at
     assert closes.isoformat() == "2026-03-13T00:00:00+01:00"
+
+
+def test_language_switch_refuses_foreign_redirects(client, db):
+    response = client.get("/lang/en/", {"next": "https://evil.example.com/"})
+    assert response["Location"] == "/"
+    assert client.get("/lang/xx/").status_code == 404
+
+
+def test_anonymous_course_page_is_cached_until_seats_change(
+    client, seeded, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from enrollment.services import enroll_participant
+    from tests.factories import ParticipantFactory
+
+    course = Course.objects.get(code="C5092Z/2")
+    url = course.get_absolute_url()
+    assert "20 posti disponibili" in client.get(url).content.decode()
+    with django_assert_num_queries(0):
+        assert "20 posti disponibili" in client.get(url).content.decode()
+    Course.objects.filter(pk=course.pk).update(requires_approval=False)
+    user = ParticipantFactory()
+    with django_assert_num_queries(0):  # still the cached page until the enrolment commits
+        client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll_participant(user=user, course=course)
+    assert "19 posti disponibili" in client.get(url).content.decode()

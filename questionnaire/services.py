@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError
+
+from enrollment.models import Enrollment
+from questionnaire.models import (
+    SCALE_VALUES,
+    Answer,
+    Completion,
+    Question,
+    Questionnaire,
+    ResponseSet,
+)
+from questionnaire.selectors import get_window
+
+if TYPE_CHECKING:
+    from courses.models import Course
+
+CERTIFICATE_TASK = "certificates.tasks.issue_certificate_if_eligible_task"
+
+logger = logging.getLogger(__name__)
+
+
+class QuestionnaireError(Exception):
+    """A questionnaire action that cannot be done, with a message for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class QuestionData:
+    """One question as the secretariat writes it."""
+
+    text: str
+    kind: str
+    required: bool = True
+    order: int = 0
+    choices: list[str] = field(default_factory=list)
+
+
+EVALUATION_LABELS = (_("Pessimo"), _("Scarso"), _("Sufficiente"), _("Buono"), _("Ottimo"))
+AMOUNT_LABELS = (_("Per niente"), _("Poco"), _("Abbastanza"), _("Molto"), _("Moltissimo"))
+
+DEFAULT_QUESTIONS = (
+    (_("Come valuta l'organizzazione del corso (sede, orari, comunicazioni)?"), EVALUATION_LABELS),
+    (_("Come valuta i contenuti del corso?"), EVALUATION_LABELS),
+    (_("Come valuta la chiarezza e la preparazione dei docenti?"), EVALUATION_LABELS),
+    (_("Quanto ritiene utile quanto appreso per il suo lavoro?"), AMOUNT_LABELS),
+    (_("Nel complesso, quanto è soddisfatto/a del corso?"), AMOUNT_LABELS),
+)
+SUGGESTIONS_QUESTION = _("Suggerimenti e osservazioni")
+
+
+def default_questions() -> list[QuestionData]:
+    """The default questionnaire, in the site's language whoever first opens it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        questions = [
+            QuestionData(
+                text=str(text),
+                kind=Question.Kind.SCALE,
+                required=True,
+                order=i,
+                choices=[str(label) for label in labels],
+            )
+            for i, (text, labels) in enumerate(DEFAULT_QUESTIONS, start=1)
+        ]
+        questions.append(
+            QuestionData(
+                text=str(SUGGESTIONS_QUESTION),
+                kind=Question.Kind.TEXT,
+                required=False,
+                order=len(questions) + 1,
+            )
+        )
+    return questions
+
+
+def _create_questions(*, questionnaire: Questionnaire, questions: Sequence[QuestionData]) -> None:
+    # Renumber 1..n in the requested order, so that ties or gaps never break the unique order.
+    ordered = sorted(enumerate(questions), key=lambda pair: (pair[1].order, pair[0]))
+    rows = []
+    for number, (_position, data) in enumerate(ordered, start=1):
+        row = Question(
+            questionnaire=questionnaire,
+            order=number,
+            text=data.text.strip(),
+            kind=data.kind,
+            required=data.required,
+            choices=[c.strip() for c in data.choices if c.strip()],
+        )
+        _validate_question(row)
+        rows.append(row)
+    Question.objects.bulk_create(rows)
+
+
+def _validate_question(question: Question) -> None:
+    if question.kind == Question.Kind.CHOICE and len(question.choices) < 2:
+        raise QuestionnaireError(
+            gettext("La domanda «%(text)s» deve avere almeno due opzioni.")
+            % {"text": question.text}
+        )
+    if (
+        question.kind == Question.Kind.SCALE
+        and question.choices
+        and len(question.choices) != len(SCALE_VALUES)
+    ):
+        raise QuestionnaireError(
+            gettext("La scala «%(text)s» deve avere cinque etichette, una per valore.")
+            % {"text": question.text}
+        )
+    if question.kind == Question.Kind.TEXT and question.choices:
+        raise QuestionnaireError(
+            gettext("La domanda a testo libero «%(text)s» non ha opzioni.")
+            % {"text": question.text}
+        )
+    try:
+        question.full_clean(exclude=["questionnaire", "order"], validate_constraints=False)
+    except ValidationError as exc:
+        raise QuestionnaireError(" ".join(exc.messages)) from exc
+
+
+def create_default_questionnaire(*, course: Course) -> Questionnaire:
+    """Create the course's questionnaire with the default questions."""
+    with transaction.atomic():
+        questionnaire = Questionnaire.objects.create(course=course)
+        _create_questions(questionnaire=questionnaire, questions=default_questions())
+    return questionnaire
+
+
+def get_or_create_questionnaire(*, course: Course) -> Questionnaire:
+    """The course's questionnaire, created with the defaults the first time anyone looks."""
+    try:
+        # Through the reverse accessor, so that questionnaire.course is this very instance
+        # (with any sessions the caller prefetched).
+        return course.questionnaire
+    except Questionnaire.DoesNotExist:
+        pass
+    try:
+        # A savepoint, so that losing the race to another request leaves any caller's
+        # transaction usable: the winner's questionnaire is then simply read back.
+        with transaction.atomic():
+            return create_default_questionnaire(course=course)
+    except IntegrityError:
+        questionnaire = Questionnaire.objects.get(course=course)
+        questionnaire.course = course
+        return questionnaire
+
+
+def replace_questions(
+    *, questionnaire: Questionnaire, questions: Sequence[QuestionData]
+) -> list[Question]:
+    """Replace all the questions, as long as nobody has answered yet."""
+    if not questions:
+        raise QuestionnaireError(gettext("Il questionario deve avere almeno una domanda."))
+    with transaction.atomic(durable=True):
+        # Lock the questionnaire, since submissions lock it too: no answer can arrive between
+        # the check below and the replacement, so results never mix two versions.
+        Questionnaire.objects.select_for_update(no_key=True).get(pk=questionnaire.pk)
+        if ResponseSet.objects.filter(questionnaire=questionnaire).exists():
+            raise QuestionnaireError(
+                gettext(
+                    "Il questionario ha già delle risposte: le domande non si possono più "
+                    "modificare, perché i risultati resterebbero incoerenti."
+                )
+            )
+        Question.objects.filter(questionnaire=questionnaire).delete()
+        _create_questions(questionnaire=questionnaire, questions=questions)
+    return list(questionnaire.questions.order_by("order"))
+
+
+def update_questionnaire_window(
+    *,
+    questionnaire: Questionnaire,
+    opens_at: dt.datetime | None,
+    closes_at: dt.datetime | None,
+) -> Questionnaire:
+    """Set when the questionnaire opens (None: last session's start) and closes (None: never)."""
+    questionnaire.opens_at = opens_at
+    questionnaire.closes_at = closes_at
+    try:
+        questionnaire.full_clean(exclude=["course"])
+    except ValidationError as exc:
+        raise QuestionnaireError(" ".join(exc.messages)) from exc
+    with transaction.atomic(durable=True):
+        questionnaire.save(update_fields=["opens_at", "closes_at"])
+    return questionnaire
+
+
+AnswerValue = int | str | None
+
+
+def _answer_for(question: Question, value: AnswerValue) -> Answer | None:
+    """The answer row for a value, None when left blank; raises when the value is invalid."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if question.required:
+            raise QuestionnaireError(
+                gettext("Rispondi alla domanda «%(text)s».") % {"text": question.text}
+            )
+        return None
+    invalid = QuestionnaireError(
+        gettext("Risposta non valida alla domanda «%(text)s».") % {"text": question.text}
+    )
+    if question.kind == Question.Kind.SCALE:
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise invalid from exc
+        if number not in SCALE_VALUES:
+            raise invalid
+        return Answer(question=question, scale_value=number)
+    if question.kind == Question.Kind.CHOICE:
+        if value not in question.choices:
+            raise invalid
+        return Answer(question=question, choice_value=str(value))
+    return Answer(question=question, text_value=str(value).strip())
+
+
+def submit_questionnaire(
+    *,
+    enrollment: Enrollment,
+    answers: Mapping[int, AnswerValue],
+    now: dt.datetime | None = None,
+) -> Completion:
+    """Record a participant's completion and their anonymous answers, once, in one transaction."""
+    now = now or timezone.now()
+    questionnaire = get_or_create_questionnaire(course=enrollment.course)
+    try:
+        with transaction.atomic(durable=True):
+            # Lock the questionnaire so that the questions cannot be edited while we answer
+            # them. The completion's unique enrolment, not this lock, refuses a second
+            # submission: it holds even for writers that do not take the lock.
+            questionnaire = Questionnaire.objects.select_for_update(no_key=True).get(
+                pk=questionnaire.pk
+            )
+            # Read the status afresh: the enrolment may have been cancelled since it was loaded.
+            if not Enrollment.objects.filter(
+                pk=enrollment.pk, status=Enrollment.Status.CONFIRMED
+            ).exists():
+                raise QuestionnaireError(
+                    gettext(
+                        "Il questionario è riservato ai partecipanti con iscrizione confermata."
+                    )
+                )
+            window = get_window(questionnaire)
+            if not window.is_open(now):
+                raise QuestionnaireError(
+                    gettext("Il questionario non è aperto: non è possibile inviarlo ora.")
+                )
+            rows = [
+                row
+                for question in questionnaire.questions.order_by("order")
+                if (row := _answer_for(question, answers.get(question.pk))) is not None
+            ]
+            completion = Completion.objects.create(enrollment=enrollment, completed_at=now)
+            response_set = ResponseSet.objects.create(questionnaire=questionnaire)
+            for row in rows:
+                row.response_set = response_set
+            Answer.objects.bulk_create(rows)
+            transaction.on_commit(lambda: _notify_completion(enrollment.pk))
+    except IntegrityError as exc:
+        if not Completion.objects.filter(enrollment_id=enrollment.pk).exists():
+            raise
+        raise QuestionnaireError(
+            gettext("Hai già compilato questo questionario: non è possibile inviarlo di nuovo.")
+        ) from exc
+    return completion
+
+
+def _notify_completion(enrollment_id: int) -> None:
+    # Certificates depend on us and never the other way round, so the certificate task is sent
+    # by name and only when that app has registered it. In eager mode (the embedded default and
+    # the tests) send_task would still go to the broker, so the registered task runs in-process.
+    from portal.celery import app
+
+    if CERTIFICATE_TASK not in app.tasks:
+        return
+    try:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            app.tasks[CERTIFICATE_TASK].delay(enrollment_id)
+        else:
+            app.send_task(CERTIFICATE_TASK, args=[enrollment_id], retry=False)
+    except OperationalError:
+        # Broker down: the completion is saved; the batch command or the periodic issuing
+        # task will issue the certificate later.
+        logger.warning(
+            "broker unavailable: certificate for enrolment %s left for later", enrollment_id
+        )

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from defusedcsv import csv
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from courses.models import Course
+from enrollment.selectors import get_confirmed_enrollment
+from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
+from questionnaire.selectors import (
+    ParticipantState,
+    get_participant_status,
+    get_questionnaire,
+    get_results,
+    get_window,
+    has_answers,
+    list_export_rows,
+    list_questions,
+)
+from questionnaire.services import (
+    QuestionnaireError,
+    replace_questions,
+    submit_questionnaire,
+    update_questionnaire_window,
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fill(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    enrollment = get_confirmed_enrollment(user_id=request.user.pk, course=course)
+    if enrollment is None:
+        return render(request, "questionnaire/not_participant.html", {"course": course}, status=403)
+    status = get_participant_status(course=course, enrollment=enrollment)
+    if status.state != ParticipantState.OPEN:
+        return render(
+            request, "questionnaire/unavailable.html", {"course": course, "status": status}
+        )
+    questions = list_questions(get_questionnaire(course))
+    form = QuestionnaireForm(request.POST or None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_questionnaire(enrollment=enrollment, answers=form.answers())
+        except QuestionnaireError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Grazie: il questionario è stato inviato."))
+            return redirect("questionnaire:fill", slug=course.slug)
+    return render(request, "questionnaire/fill.html", {"course": course, "form": form})
+
+
+@login_required
+@permission_required("questionnaire.view_results", raise_exception=True)
+@require_GET
+def results(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    data = get_results(course)
+    return render(
+        request,
+        "questionnaire/results.html",
+        {
+            "course": course,
+            "results": data,
+            "window": get_window(data.questionnaire),
+            "can_edit": request.user.has_perm("questionnaire.change_question"),
+        },
+    )
+
+
+@login_required
+@permission_required("questionnaire.view_results", raise_exception=True)
+@require_GET
+def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    header, rows = list_export_rows(get_questionnaire(course))
+    filename = f"questionario-{course.slug}-{timezone.localdate():%Y%m%d}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A BOM and semicolons, so that Excel in Italian opens it in columns with accents intact;
+    # defusedcsv escapes cells that a spreadsheet would take for formulas (=, +, -, @).
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+@login_required
+@permission_required("questionnaire.change_question", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=slug)
+    questionnaire = get_questionnaire(course)
+    questions = list_questions(questionnaire)
+    locked = has_answers(questionnaire)
+    action = request.POST.get("action") if request.method == "POST" else None
+    window_form = WindowForm(
+        request.POST if action == "window" else None,
+        initial={"opens_at": questionnaire.opens_at, "closes_at": questionnaire.closes_at},
+    )
+    formset = QuestionFormSet(
+        request.POST if action == "questions" else None,
+        initial=question_initial(questions),
+        prefix="questions",
+    )
+    if action == "window" and window_form.is_valid():
+        try:
+            update_questionnaire_window(questionnaire=questionnaire, **window_form.cleaned_data)
+        except QuestionnaireError as exc:
+            window_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Date del questionario salvate."))
+            return redirect("questionnaire:edit", slug=course.slug)
+    elif action == "questions" and formset.is_valid():
+        try:
+            replace_questions(questionnaire=questionnaire, questions=formset.questions())
+        except QuestionnaireError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Domande del questionario salvate."))
+            return redirect("questionnaire:edit", slug=course.slug)
+    return render(
+        request,
+        "questionnaire/edit.html",
+        {
+            "course": course,
+            "questionnaire": questionnaire,
+            "questions": questions,
+            "locked": locked,
+            "formset": formset,
+            "window_form": window_form,
+            "window": get_window(questionnaire),
+        },
+    )

@@ -1,5 +1,36 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from attendance import views
 
 app_name = "attendance"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("courses/<slug:slug>/my-attendance/", views.my_attendance, name="my"),
+    path("segreteria/courses/<slug:slug>/attendance/", views.SummaryView.as_view(), name="summary"),
+    path(
+        "segreteria/courses/<slug:slug>/attendance/export.csv",
+        views.ExportCsvView.as_view(),
+        name="export_csv",
+    ),
+    path(
+        "segreteria/courses/<slug:slug>/attendance/export.xlsx",
+        views.ExportXlsxView.as_view(),
+        name="export_xlsx",
+    ),
+    path(
+        "segreteria/courses/<slug:slug>/attendance/import/",
+        views.ImportView.as_view(),
+        name="import",
+    ),
+    path("segreteria/sessions/<int:pk>/register/", views.RegisterView.as_view(), name="register"),
+    path(
+        "segreteria/sessions/<int:pk>/sign-in-sheet.pdf",
+        views.SignInSheetView.as_view(),
+        name="sign_in_sheet",
+    ),
+    path(
+        "segreteria/enrollments/<int:pk>/attendance-history/",
+        views.HistoryView.as_view(),
+        name="history",
+    ),
+]

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from attendance.imports import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
+from attendance.models import Attendance
+from attendance.services import AttendanceError, RegisterRow, validate_attendance_values
+from courses.models import Session
+from enrollment.models import Enrollment
+
+TIME_INPUT_FORMATS = ["%H:%M", "%H.%M", "%H:%M:%S"]
+
+
+class Mode:
+    NONE = ""
+    FULL = "full"
+    ABSENT = "absent"
+    TIMES = "times"
+    MINUTES = "minutes"
+
+
+MODE_CHOICES = [
+    (Mode.NONE, _("Non indicata")),
+    (Mode.FULL, _("Presente intera sessione")),
+    (Mode.ABSENT, _("Assente")),
+    (Mode.TIMES, _("Orari")),
+    (Mode.MINUTES, _("Minuti")),
+]
+
+
+def initial_mode(attendance: Attendance | None, session: Session) -> str:
+    if attendance is None:
+        return Mode.NONE
+    if attendance.entry is not None:
+        return Mode.TIMES
+    if attendance.minutes == session.minutes:
+        return Mode.FULL
+    if attendance.minutes == 0:
+        return Mode.ABSENT
+    return Mode.MINUTES
+
+
+class RegisterRowForm(forms.Form):
+    """One participant's line of a session register: its shape only; rules are in the service."""
+
+    mode = forms.ChoiceField(
+        label=_("Presenza"), choices=MODE_CHOICES, required=False, widget=forms.RadioSelect
+    )
+    entry = forms.TimeField(
+        label=_("Entrata"),
+        required=False,
+        input_formats=TIME_INPUT_FORMATS,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    exit = forms.TimeField(
+        label=_("Uscita"),
+        required=False,
+        input_formats=TIME_INPUT_FORMATS,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    minutes = forms.IntegerField(label=_("Minuti"), required=False, min_value=0)
+
+    # The participant and what is recorded, for the template (a RegisterEntry).
+    register_entry: Any = None
+
+    def __init__(self, *args: Any, session: Session, enrollment_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.enrollment_id = enrollment_id
+        self.fields["minutes"].widget.attrs.update({"max": session.minutes, "inputmode": "numeric"})
+        for name in ("entry", "exit", "minutes"):
+            self.fields[name].widget.attrs.update(
+                {"class": "form-control form-control-sm", "aria-describedby": self.error_id}
+            )
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.prefix}-errors"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        mode = data.get("mode") or Mode.NONE
+        entry, exit_, minutes = data.get("entry"), data.get("exit"), data.get("minutes")
+        if self.errors:
+            return data
+        if mode == Mode.NONE:
+            # Typing times or minutes is enough: the choice is inferred.
+            if entry or exit_:
+                mode = Mode.TIMES
+            elif minutes is not None:
+                mode = Mode.MINUTES
+        row: RegisterRow | None = None
+        if mode == Mode.FULL:
+            row = RegisterRow(self.enrollment_id, minutes=self.session.minutes)
+        elif mode == Mode.ABSENT:
+            row = RegisterRow(self.enrollment_id, minutes=0)
+        elif mode == Mode.TIMES:
+            if minutes is not None and (entry or exit_):
+                raise forms.ValidationError(
+                    _("Indica gli orari di entrata e uscita oppure i minuti, non entrambi.")
+                )
+            if not entry or not exit_:
+                raise forms.ValidationError(
+                    _("Indica sia l'orario di entrata sia quello di uscita.")
+                )
+            row = RegisterRow(self.enrollment_id, entry=entry, exit=exit_)
+        elif mode == Mode.MINUTES:
+            if minutes is None:
+                raise forms.ValidationError(_("Indica i minuti di presenza."))
+            row = RegisterRow(self.enrollment_id, minutes=minutes)
+        data["row"] = row
+        return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File delle presenze (.csv o .xlsx)"),
+        help_text=_("Al massimo 2 MB. La prima riga contiene i nomi delle colonne."),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(ALLOWED_EXTENSIONS):
+            raise forms.ValidationError(_("Sono accettati solo file .csv o .xlsx."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("Il file supera la dimensione massima di %(mb)d MB."),
+                params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            )
+        return upload
+
+
+class AttendanceAdminForm(forms.ModelForm):
+    """Admin edits: checked by the service's own rules before the service saves them."""
+
+    class Meta:
+        model = Attendance
+        fields = ["enrollment", "session", "minutes", "entry", "exit"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Minutes are derived when times are given.
+        if "minutes" in self.fields:
+            self.fields["minutes"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        enrollment = data.get("enrollment") or self.instance_enrollment()
+        session = data.get("session") or self.instance_session()
+        if enrollment is None or session is None:
+            return data
+        entry, exit_ = data.get("entry"), data.get("exit")
+        minutes = None if (entry or exit_) else data.get("minutes")
+        try:
+            values = validate_attendance_values(
+                session=session, minutes=minutes, entry=entry, exit=exit_
+            )
+        except AttendanceError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        if enrollment.status != Enrollment.Status.CONFIRMED:
+            raise forms.ValidationError(
+                _("Le presenze si registrano solo per le iscrizioni confermate.")
+            )
+        if enrollment.course_id != session.course_id:
+            raise forms.ValidationError(
+                _("La giornata non appartiene al corso di questa iscrizione.")
+            )
+        data["minutes"] = values.minutes
+        return data
+
+    def instance_enrollment(self) -> Any:
+        return self.instance.enrollment if self.instance.pk else None
+
+    def instance_session(self) -> Any:
+        return self.instance.session if self.instance.pk else None

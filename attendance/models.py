@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Session
+from enrollment.models import Enrollment
+
+
+class Source(models.TextChoices):
+    REGISTER = "register", _("Registro presenze")
+    IMPORT = "import", _("Importazione da file")
+    ADMIN = "admin", _("Amministrazione")
+
+
+class Attendance(models.Model):
+    """How long one confirmed participant stayed at one session.
+
+    Rows change only through attendance.services, which keeps the audit trail.
+    """
+
+    enrollment = models.ForeignKey(
+        Enrollment,
+        on_delete=models.PROTECT,
+        related_name="attendances",
+        verbose_name=_("iscrizione"),
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("giornata")
+    )
+    minutes = models.PositiveIntegerField(
+        _("minuti di presenza"),
+        help_text=_("Calcolati dagli orari, se indicati, entro l'orario della giornata."),
+    )
+    entry = models.TimeField(_("entrata"), null=True, blank=True)
+    exit = models.TimeField(_("uscita"), null=True, blank=True)
+    source = models.CharField(_("origine"), max_length=16, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrata da"),
+    )
+    recorded_at = models.DateTimeField(_("registrata il"))
+
+    class Meta:
+        verbose_name = _("presenza")
+        verbose_name_plural = _("presenze")
+        ordering = ["session", "enrollment"]
+        permissions = [("record_attendance", _("Può registrare le presenze"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "session"], name="attendance_unique_per_enrollment_session"
+            ),
+            # The upper bound (the session's length) lives in another table: the service checks it.
+            models.CheckConstraint(
+                condition=Q(minutes__gte=0), name="attendance_minutes_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(entry__isnull=True, exit__isnull=True)
+                | Q(entry__isnull=False, exit__isnull=False),
+                name="attendance_times_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(entry__isnull=True) | Q(exit__isnull=True) | Q(entry__lt=F("exit")),
+                name="attendance_entry_before_exit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment.user} – {self.session}: {self.minutes} min"
+
+
+class AttendanceChange(models.Model):
+    """One append-only audit entry: who changed an attendance row, when, how and from what."""
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.PROTECT, related_name="changes", verbose_name=_("presenza")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("modificata da"),
+    )
+    changed_at = models.DateTimeField(_("modificata il"))
+    source = models.CharField(_("origine"), max_length=16, choices=Source.choices)
+    source_detail = models.CharField(_("dettaglio dell'origine"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("SHA-256 del file importato"), max_length=64, blank=True)
+    old_minutes = models.PositiveIntegerField(_("minuti prima"), null=True, blank=True)
+    old_entry = models.TimeField(_("entrata prima"), null=True, blank=True)
+    old_exit = models.TimeField(_("uscita prima"), null=True, blank=True)
+    new_minutes = models.PositiveIntegerField(_("minuti dopo"))
+    new_entry = models.TimeField(_("entrata dopo"), null=True, blank=True)
+    new_exit = models.TimeField(_("uscita dopo"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("modifica di una presenza")
+        verbose_name_plural = _("storico delle presenze")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["attendance", "changed_at"], name="attendancechange_row_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id}: {self.old_minutes} → {self.new_minutes} ({self.source})"
+
+    @property
+    def is_creation(self) -> bool:
+        return self.old_minutes is None

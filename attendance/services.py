@@ -1,0 +1,327 @@
+"""Writes of attendance: every change goes through here, audited in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from attendance.models import Attendance, AttendanceChange, Source
+from courses.models import Session, minutes_between
+from enrollment.models import Enrollment
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from attendance.imports import ImportRow
+
+
+class AttendanceError(Exception):
+    """Attendance that cannot be recorded, with a message for the user.
+
+    Bulk services raise it with ``row_errors`` (row key → message) and write nothing.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        row_errors: dict[object, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.row_errors = row_errors or {}
+
+
+@dataclass(frozen=True)
+class AttendanceValues:
+    minutes: int
+    entry: dt.time | None
+    exit: dt.time | None
+
+
+def validate_attendance_values(
+    *,
+    session: Session,
+    minutes: int | None = None,
+    entry: dt.time | None = None,
+    exit: dt.time | None = None,
+) -> AttendanceValues:
+    """Check minutes or entry/exit against the session; derive minutes from clamped times."""
+    has_times = entry is not None or exit is not None
+    if has_times and minutes is not None:
+        raise AttendanceError(
+            _("Indica gli orari di entrata e uscita oppure i minuti, non entrambi.")
+        )
+    if has_times:
+        if entry is None or exit is None:
+            raise AttendanceError(_("Indica sia l'orario di entrata sia quello di uscita."))
+        if entry >= exit:
+            raise AttendanceError(
+                _("L'orario di uscita deve essere successivo a quello di entrata."), field="exit"
+            )
+        # Only the scheduled time counts: arriving early or staying late adds nothing.
+        start = max(entry, session.start)
+        end = min(exit, session.end)
+        derived = minutes_between(start, end) if start < end else 0
+        return AttendanceValues(minutes=derived, entry=entry, exit=exit)
+    if minutes is None:
+        raise AttendanceError(
+            _("Indica i minuti di presenza oppure gli orari di entrata e uscita.")
+        )
+    if minutes < 0 or minutes > session.minutes:
+        raise AttendanceError(
+            _("I minuti devono essere compresi tra 0 e %(max)d, la durata della giornata.")
+            % {"max": session.minutes},
+            field="minutes",
+        )
+    return AttendanceValues(minutes=minutes, entry=None, exit=None)
+
+
+def _check_enrollment(*, status: str, course_id: int, session: Session) -> None:
+    if status != Enrollment.Status.CONFIRMED:
+        raise AttendanceError(_("Le presenze si registrano solo per le iscrizioni confermate."))
+    if course_id != session.course_id:
+        raise AttendanceError(_("La giornata non appartiene al corso di questa iscrizione."))
+
+
+def _write(
+    *,
+    enrollment_id: int,
+    session: Session,
+    values: AttendanceValues,
+    recorded_by: User | None,
+    source: str,
+    source_detail: str,
+    file_sha256: str,
+) -> Attendance | None:
+    """Create or update one row and its audit entry; the caller holds the transaction."""
+    now = timezone.now()
+    # Lock the row so that two concurrent edits each see the other's value as "old".
+    current = (
+        Attendance.objects.select_for_update()
+        .filter(enrollment_id=enrollment_id, session=session)
+        .first()
+    )
+    if current is None:
+        row = Attendance(
+            enrollment_id=enrollment_id,
+            session=session,
+            minutes=values.minutes,
+            entry=values.entry,
+            exit=values.exit,
+            source=source,
+            recorded_by=recorded_by,
+            recorded_at=now,
+        )
+        row.full_clean(exclude=["enrollment", "session", "recorded_by"], validate_unique=False)
+        try:
+            # A savepoint, so that losing a creation race leaves the outer transaction usable.
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            current = Attendance.objects.select_for_update().get(
+                enrollment_id=enrollment_id, session=session
+            )
+        else:
+            _audit(row, None, values, recorded_by, now, source, source_detail, file_sha256)
+            return row
+    old = AttendanceValues(minutes=current.minutes, entry=current.entry, exit=current.exit)
+    if old == values:
+        return None
+    current.minutes, current.entry, current.exit = values.minutes, values.entry, values.exit
+    current.source, current.recorded_by, current.recorded_at = source, recorded_by, now
+    current.full_clean(exclude=["enrollment", "session", "recorded_by"], validate_unique=False)
+    current.save(update_fields=["minutes", "entry", "exit", "source", "recorded_by", "recorded_at"])
+    _audit(current, old, values, recorded_by, now, source, source_detail, file_sha256)
+    return current
+
+
+def _audit(
+    row: Attendance,
+    old: AttendanceValues | None,
+    new: AttendanceValues,
+    by: User | None,
+    at: dt.datetime,
+    source: str,
+    detail: str,
+    file_sha256: str,
+) -> None:
+    AttendanceChange.objects.create(
+        attendance=row,
+        changed_by=by,
+        changed_at=at,
+        source=source,
+        source_detail=detail[:255],
+        file_sha256=file_sha256,
+        old_minutes=old.minutes if old else None,
+        old_entry=old.entry if old else None,
+        old_exit=old.exit if old else None,
+        new_minutes=new.minutes,
+        new_entry=new.entry,
+        new_exit=new.exit,
+    )
+
+
+def record_attendance(
+    *,
+    enrollment: Enrollment,
+    session: Session,
+    minutes: int | None = None,
+    entry: dt.time | None = None,
+    exit: dt.time | None = None,
+    recorded_by: User | None,
+    source: str,
+    source_detail: str = "",
+    file_sha256: str = "",
+) -> Attendance | None:
+    """Record one participant's presence at one session; returns None if nothing changed."""
+    values = validate_attendance_values(session=session, minutes=minutes, entry=entry, exit=exit)
+    # Not durable: the admin calls this inside its own transaction.
+    with transaction.atomic():
+        # Read the status afresh: the enrolment may have been cancelled since it was loaded.
+        status, course_id = (
+            Enrollment.objects.filter(pk=enrollment.pk).values_list("status", "course_id").get()
+        )
+        _check_enrollment(status=status, course_id=course_id, session=session)
+        return _write(
+            enrollment_id=enrollment.pk,
+            session=session,
+            values=values,
+            recorded_by=recorded_by,
+            source=source,
+            source_detail=source_detail,
+            file_sha256=file_sha256,
+        )
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One line of a session's register; either minutes or both times."""
+
+    enrollment_id: int
+    minutes: int | None = None
+    entry: dt.time | None = None
+    exit: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    changed: int
+    unchanged: int
+
+
+def record_session_register(
+    *, session: Session, rows: Iterable[RegisterRow], recorded_by: User
+) -> WriteResult:
+    """Save a whole session's register in one transaction, or nothing if any row is wrong.
+
+    Raises AttendanceError whose ``row_errors`` maps enrollment ids to messages.
+    """
+    # A fixed order, so that two secretaries saving the same register lock rows in the same order.
+    rows = sorted(rows, key=lambda r: r.enrollment_id)
+    errors: dict[object, str] = {}
+    changed = unchanged = 0
+    with transaction.atomic(durable=True):
+        statuses = dict(
+            Enrollment.objects.filter(
+                pk__in=[r.enrollment_id for r in rows], course_id=session.course_id
+            ).values_list("pk", "status")
+        )
+        for row in rows:
+            try:
+                values = validate_attendance_values(
+                    session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
+                )
+                _check_enrollment(
+                    status=statuses.get(row.enrollment_id, ""),
+                    course_id=session.course_id,
+                    session=session,
+                )
+            except AttendanceError as exc:
+                errors[row.enrollment_id] = exc.message
+                continue
+            written = _write(
+                enrollment_id=row.enrollment_id,
+                session=session,
+                values=values,
+                recorded_by=recorded_by,
+                source=Source.REGISTER,
+                source_detail="",
+                file_sha256="",
+            )
+            changed, unchanged = (changed + 1, unchanged) if written else (changed, unchanged + 1)
+        if errors:
+            # Leaving the block with an exception rolls back the rows already written.
+            raise AttendanceError(
+                _("Alcune righe contengono errori: nessuna presenza è stata salvata."),
+                row_errors=errors,
+            )
+    return WriteResult(changed=changed, unchanged=unchanged)
+
+
+def import_attendance_rows(
+    *,
+    rows: Sequence[ImportRow],
+    recorded_by: User | None,
+    file_name: str,
+    file_sha256: str,
+    valid_only: bool = False,
+) -> WriteResult:
+    """Write the rows of a parsed import file in one transaction, each change audited.
+
+    With a bad row and ``valid_only`` false, writes nothing and raises AttendanceError.
+    Rows are re-checked here, so a preview gone stale cannot write a wrong row.
+    """
+    bad = {row.line: row.error for row in rows if row.error}
+    if bad and not valid_only:
+        raise AttendanceError(
+            _("Il file contiene righe non valide: nessuna presenza è stata importata."),
+            row_errors=bad,
+        )
+    good = sorted(
+        (row for row in rows if not row.error), key=lambda r: (r.session.pk, r.enrollment.pk)
+    )
+    errors: dict[object, str] = {}
+    changed = unchanged = 0
+    with transaction.atomic(durable=True):
+        statuses = dict(
+            Enrollment.objects.filter(pk__in=[r.enrollment.pk for r in good]).values_list(
+                "pk", "status"
+            )
+        )
+        for row in good:
+            try:
+                values = validate_attendance_values(
+                    session=row.session, minutes=row.minutes, entry=row.entry, exit=row.exit
+                )
+                _check_enrollment(
+                    status=statuses.get(row.enrollment.pk, ""),
+                    course_id=row.enrollment.course_id,
+                    session=row.session,
+                )
+            except AttendanceError as exc:
+                errors[row.line] = exc.message
+                continue
+            written = _write(
+                enrollment_id=row.enrollment.pk,
+                session=row.session,
+                values=values,
+                recorded_by=recorded_by,
+                source=Source.IMPORT,
+                source_detail=file_name,
+                file_sha256=file_sha256,
+            )
+            changed, unchanged = (changed + 1, unchanged) if written else (changed, unchanged + 1)
+        if errors:
+            raise AttendanceError(
+                _("Alcune righe non sono più valide: nessuna presenza è stata importata."),
+                row_errors=errors,
+            )
+    return WriteResult(changed=changed, unchanged=unchanged)

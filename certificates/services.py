@@ -1,0 +1,404 @@
+"""Issuing certificates: the gate, the snapshot, the PDF, the CAdES seal, the stored `.p7m`.
+
+Rendering and signing take tens of milliseconds, so they happen outside the row lock; the lock
+is taken afterwards only to re-check and write. If anything that the document states changed
+in between (a concurrent task issued first, attendance was corrected), the work is discarded
+or redone: what is stored is always what was true under the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+
+from accounts.models import Profession, Profile
+from certificates.formatting import (
+    format_dates,
+    format_hours,
+    group_code,
+    long_date,
+    new_verification_code,
+)
+from certificates.models import Certificate
+from certificates.pdf import CertificateContent, render_certificate_pdf
+from certificates.seal import get_signer
+from certificates.selectors import (
+    CourseCertificateRow,
+    Eligibility,
+    get_course_certificates,
+    get_eligibility,
+    list_recently_ended_courses,
+)
+from certificates.signing import Signer
+from courses.models import Course
+from enrollment.models import Enrollment
+
+logger = logging.getLogger(__name__)
+
+VALID = Certificate.Status.VALID
+# Attempts at issuing when what the document states keeps changing under us.
+MAX_ATTEMPTS = 3
+
+
+class CertificateError(Exception):
+    """A certificate that cannot be issued, re-issued or revoked, with a message for the user."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def _serial_prefix(course_code: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", course_code).strip("-").upper() or "CORSO"
+
+
+def make_serial(*, course_code: str, year: int, enrollment_id: int, version: int) -> str:
+    """«C5092Z-1-2026-000123», then «…-V2» for a corrected version: unique without a counter."""
+    serial = f"{_serial_prefix(course_code)}-{year}-{enrollment_id:06d}"
+    return serial if version == 1 else f"{serial}-V{version}"
+
+
+def verification_url(code: str) -> str:
+    return settings.SITE_URL + reverse("certificates:verify_code", kwargs={"code": code})
+
+
+def credits_text(*, fcoas_awarded: bool, fcoas_credits: int | None) -> str:
+    """The FCO.AS line: only social workers in a course that grants the credits (never ECM)."""
+    if not fcoas_awarded:
+        return ""
+    if fcoas_credits:
+        return ngettext(
+            "Riconosciuto %(n)d credito formativo per la formazione continua degli assistenti "
+            "sociali (FCO.AS).",
+            "Riconosciuti %(n)d crediti formativi per la formazione continua degli assistenti "
+            "sociali (FCO.AS).",
+            fcoas_credits,
+        ) % {"n": fcoas_credits}
+    return gettext(
+        "Corso valido ai fini della formazione continua degli assistenti sociali (FCO.AS)."
+    )
+
+
+def render_and_sign(content: CertificateContent, *, signer: Signer | None = None) -> bytes:
+    """The certificate as a CAdES B-B `.pdf.p7m`: the PDF enveloped unchanged, sealed."""
+    pdf = render_certificate_pdf(content)
+    return (signer or get_signer()).sign(pdf, mime_type="application/pdf")
+
+
+@dataclass
+class _Draft:
+    """A certificate rendered and signed, not yet stored."""
+
+    fields: dict[str, object]
+    p7m: bytes
+    sha256: str
+    # What the document states; compared under the lock with what is true then.
+    facts: tuple[object, ...] = field(default=())
+
+
+def _facts(enrollment: Enrollment, eligibility: Eligibility) -> tuple[object, ...]:
+    user = enrollment.user
+    profile = Profile.objects.filter(user_id=user.pk).first()
+    course = enrollment.course
+    return (
+        user.first_name.strip(),
+        user.last_name.strip(),
+        profile.codice_fiscale if profile else "",
+        profile.profession if profile else "",
+        eligibility.progress.attended_minutes,
+        eligibility.progress.total_minutes,
+        course.code,
+        course.title,
+        course.grants_fcoas_credits,
+        course.fcoas_credits,
+    )
+
+
+def _draft(
+    *, enrollment: Enrollment, eligibility: Eligibility, version: int, now: dt.datetime
+) -> _Draft:
+    """Render and sign the certificate for the enrolment as it is now."""
+    course = enrollment.course
+    user = enrollment.user
+    facts = _facts(enrollment, eligibility)
+    first_name, last_name, codice_fiscale, profession = facts[:4]
+    fcoas_awarded = bool(course.grants_fcoas_credits and profession == Profession.SOCIAL_WORKER)
+    progress = eligibility.progress
+    code = new_verification_code()
+    serial = make_serial(
+        course_code=course.code,
+        year=timezone.localtime(now).year,
+        enrollment_id=enrollment.pk,
+        version=version,
+    )
+    language = user.language or settings.LANGUAGE_CODE
+    sessions = list(course.sessions.all())
+    with translation.override(language):
+        content = CertificateContent(
+            language=language,
+            organiser=course.organiser,
+            provider=course.provider,
+            course_type=course.course_type,
+            course_title=course.title,
+            course_code=course.code,
+            venue=course.venue,
+            dates_text=format_dates(s.date for s in sessions),
+            session_count=len({s.date for s in sessions}),
+            holder_name=f"{first_name} {last_name}",
+            codice_fiscale=str(codice_fiscale),
+            hours_text=format_hours(progress.attended_minutes, progress.total_minutes),
+            threshold_percent=course.attendance_threshold_percent,
+            credits_text=credits_text(
+                fcoas_awarded=fcoas_awarded, fcoas_credits=course.fcoas_credits
+            ),
+            scientific_lead=course.scientific_lead,
+            teachers=[teacher.name for teacher in course.teachers.order_by("name")],
+            place=getattr(settings, "CERTIFICATES_ISSUE_PLACE", "") or "Milano",
+            issue_date_text=long_date(timezone.localtime(now).date()),
+            serial=serial,
+            verification_code=group_code(code),
+            verify_url=verification_url(code),
+        )
+        p7m = render_and_sign(content)
+    return _Draft(
+        fields={
+            "enrollment": enrollment,
+            "version": version,
+            "serial": serial,
+            "code": code,
+            "holder_first_name": first_name,
+            "holder_last_name": last_name,
+            "codice_fiscale": codice_fiscale,
+            "profession": profession,
+            "course_code": course.code,
+            "course_title": course.title,
+            "attended_minutes": progress.attended_minutes,
+            "total_minutes": progress.total_minutes,
+            "fcoas_awarded": fcoas_awarded,
+            "fcoas_credits": course.fcoas_credits if fcoas_awarded else None,
+            "language": language,
+            "issued_at": now,
+        },
+        p7m=p7m,
+        sha256=hashlib.sha256(p7m).hexdigest(),
+        facts=facts,
+    )
+
+
+def _load(enrollment_id: int) -> Enrollment:
+    return (
+        Enrollment.objects.select_related("course", "user")
+        .prefetch_related("course__sessions")
+        .get(pk=enrollment_id)
+    )
+
+
+def _next_version(enrollment_id: int) -> int:
+    latest = Certificate.objects.filter(enrollment_id=enrollment_id).aggregate(v=Max("version"))
+    return (latest["v"] or 0) + 1
+
+
+def _store(draft: _Draft, *, replaces: Certificate | None = None) -> Certificate:
+    """Write the row and the file; the caller holds the lock and the transaction."""
+    certificate = Certificate(**draft.fields, sha256=draft.sha256, replaces=replaces)
+    # Field-level checks only: the constraints are the database's, and it enforces them.
+    certificate.full_clean(
+        exclude=["enrollment", "replaces", "file"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    certificate.file.save(certificate.filename, ContentFile(draft.p7m), save=False)
+    try:
+        # A savepoint: a unique-constraint failure must not poison the caller's transaction.
+        with transaction.atomic():
+            certificate.save(force_insert=True)
+    except IntegrityError:
+        certificate.file.delete(save=False)
+        raise
+    # Sent after commit: an e-mail failure never rolls back a certificate.
+    from certificates.tasks import send_certificate_ready_task
+
+    transaction.on_commit(lambda: send_certificate_ready_task.delay(certificate.pk))
+    return certificate
+
+
+def _revoke(certificate: Certificate, *, reason: str, now: dt.datetime) -> None:
+    certificate.status = Certificate.Status.REVOKED
+    certificate.revoked_at = now
+    certificate.revocation_reason = reason[:255]
+    certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+
+
+def _ineligible(eligibility: Eligibility) -> CertificateError:
+    return CertificateError(
+        gettext("L'attestato non può ancora essere rilasciato: %(missing)s.")
+        % {"missing": "; ".join(eligibility.missing)}
+    )
+
+
+def _issue(
+    *, enrollment_id: int, replacing: Certificate | None, reason: str, now: dt.datetime | None
+) -> tuple[Certificate, bool]:
+    for _attempt in range(MAX_ATTEMPTS):
+        enrollment = _load(enrollment_id)
+        current = Certificate.objects.filter(enrollment_id=enrollment_id, status=VALID).first()
+        if replacing is None and current is not None:
+            return current, False
+        if replacing is not None and (current is None or current.pk != replacing.pk):
+            raise CertificateError(gettext("L'attestato è già stato sostituito o revocato."))
+        moment = now or timezone.now()
+        eligibility = get_eligibility(enrollment, now=moment)
+        if not eligibility.eligible:
+            raise _ineligible(eligibility)
+        draft = _draft(
+            enrollment=enrollment,
+            eligibility=eligibility,
+            version=_next_version(enrollment_id),
+            now=moment,
+        )
+        with transaction.atomic(durable=True):
+            # Lock the enrolment: every issuer of this enrolment's certificate queues here, and
+            # re-checks what the one before it did.
+            locked = (
+                # of=self: lock the enrolment row only, not the joined course and user rows.
+                Enrollment.objects.select_for_update(of=("self",))
+                .select_related("course", "user")
+                .prefetch_related("course__sessions")
+                .get(pk=enrollment_id)
+            )
+            current = (
+                Certificate.objects.select_for_update()
+                .filter(enrollment_id=enrollment_id, status=VALID)
+                .first()
+            )
+            if replacing is None and current is not None:
+                return current, False  # a concurrent task issued it first
+            if replacing is not None and (current is None or current.pk != replacing.pk):
+                raise CertificateError(gettext("L'attestato è già stato sostituito o revocato."))
+            eligibility = get_eligibility(locked, now=moment)
+            if not eligibility.eligible:
+                raise _ineligible(eligibility)
+            if (
+                _facts(locked, eligibility) != draft.facts
+                or _next_version(enrollment_id) != draft.fields["version"]
+            ):
+                continue  # what the document says changed meanwhile: render it again
+            if current is not None:
+                _revoke(current, reason=reason, now=moment)
+            draft.fields["enrollment"] = locked
+            try:
+                certificate = _store(draft, replaces=current)
+            except IntegrityError as exc:
+                # Only reachable if someone wrote without taking the lock.
+                raise CertificateError(gettext("L'attestato è già stato rilasciato.")) from exc
+        logger.info("certificate %s issued for enrollment %s", certificate.serial, enrollment_id)
+        return certificate, True
+    raise CertificateError(
+        gettext("I dati dell'attestato cambiano di continuo: riprova tra qualche minuto.")
+    )
+
+
+def issue_certificate(
+    *, enrollment: Enrollment, now: dt.datetime | None = None
+) -> tuple[Certificate, bool]:
+    """Issue the enrolment's certificate if it has none; (certificate, created). Idempotent."""
+    return _issue(enrollment_id=enrollment.pk, replacing=None, reason="", now=now)
+
+
+def reissue_certificate(*, certificate: Certificate, reason: str) -> Certificate:
+    """A new version with today's data (e.g. a corrected name); the old one is revoked."""
+    reason = reason.strip() or gettext("Sostituito da una nuova versione")
+    new, _created = _issue(
+        enrollment_id=certificate.enrollment_id, replacing=certificate, reason=reason, now=None
+    )
+    return new
+
+
+def revoke_certificate(*, certificate: Certificate, reason: str) -> Certificate:
+    """Withdraw a certificate: the verification page then says it is revoked."""
+    if not reason.strip():
+        raise CertificateError(gettext("Indica il motivo della revoca."))
+    with transaction.atomic(durable=True):
+        Enrollment.objects.select_for_update().get(pk=certificate.enrollment_id)
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if certificate.status != VALID:
+            raise CertificateError(gettext("L'attestato è già revocato."))
+        _revoke(certificate, reason=reason.strip(), now=timezone.now())
+    return certificate
+
+
+def issue_certificate_if_eligible(*, enrollment_id: int) -> Certificate | None:
+    """The automatic path (after the questionnaire, or later): issue only if eligible."""
+    enrollment = Enrollment.objects.filter(pk=enrollment_id).select_related("course").first()
+    if enrollment is None or enrollment.status != Enrollment.Status.CONFIRMED:
+        return None
+    try:
+        certificate, _created = issue_certificate(enrollment=enrollment)
+    except CertificateError as exc:
+        logger.info("no certificate for enrollment %s: %s", enrollment_id, exc.message)
+        return None
+    return certificate
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    issued: list[Certificate]
+    already_issued: int
+    not_eligible: list[CourseCertificateRow]
+    failed: list[tuple[CourseCertificateRow, str]]
+
+
+def issue_course_certificates(*, course: Course) -> BatchResult:
+    """Issue, one by one, every certificate due in a course; report who is missing what."""
+    status = get_course_certificates(course)
+    issued: list[Certificate] = []
+    already = 0
+    not_eligible: list[CourseCertificateRow] = []
+    failed: list[tuple[CourseCertificateRow, str]] = []
+    for row in status.rows:
+        if row.certificate is not None:
+            already += 1
+            continue
+        if not row.eligibility.eligible:
+            not_eligible.append(row)
+            continue
+        try:
+            certificate, created = issue_certificate(enrollment=row.enrollment)
+        except CertificateError as exc:
+            failed.append((row, exc.message))
+            continue
+        if created:
+            issued.append(certificate)
+        else:
+            already += 1
+    return BatchResult(
+        issued=issued, already_issued=already, not_eligible=not_eligible, failed=failed
+    )
+
+
+def list_due_enrollment_ids(*, course: Course) -> list[int]:
+    """Enrolments of a course that are eligible and still have no certificate."""
+    return [row.enrollment.pk for row in get_course_certificates(course).rows if row.needs_issuing]
+
+
+def queue_due_certificates(*, within_days: int = 60) -> int:
+    """Periodic: queue issuing for courses ended recently (attendance finalised late, etc.)."""
+    from certificates.tasks import issue_certificate_if_eligible_task
+
+    queued = 0
+    for course in list_recently_ended_courses(now=timezone.now(), days=within_days):
+        for enrollment_id in list_due_enrollment_ids(course=course):
+            issue_certificate_if_eligible_task.delay(enrollment_id)
+            queued += 1
+    return queued

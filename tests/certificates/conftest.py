@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from attendance.models import Source
+from attendance.services import record_attendance
+from certificates.seal import get_ca_pem, reset_signer
+from enrollment.models import Enrollment
+from questionnaire.models import Completion
+from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory, TeacherFactory
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "https://corsi.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _real_issue_task_registered():
+    # Other suites may stand a fake in for this task and unregister the name afterwards; the
+    # certificates tests need the real one, as registered by CertificatesConfig.ready().
+    from certificates.tasks import issue_certificate_if_eligible_task
+    from portal.celery import app
+
+    if issue_certificate_if_eligible_task.name not in app.tasks:
+        app.tasks.register(issue_certificate_if_eligible_task._get_current_object())
+
+
+@pytest.fixture
+def fresh_signer():
+    """For tests that change the signing settings: no cached signer before or after."""
+    reset_signer()
+    yield
+    reset_signer()
+
+
+@pytest.fixture
+def ended_course(db):
+    """Three 4-hour sessions (720 minutes) ending last week; grants 9 FCO.AS credits."""
+    course = CourseFactory(
+        sessions=0,
+        code="C5092Z/1",
+        title="La gestione strategica dei servizi di welfare",
+        grants_fcoas_credits=True,
+        fcoas_credits=9,
+        scientific_lead="Susanna Galli",
+        provider="SDA Bocconi",
+    )
+    course.teachers.add(TeacherFactory(name="Giovanni Fosti"), TeacherFactory(name="Elisa Neri"))
+    today = timezone.localdate()
+    for days_ago in (21, 14, 7):
+        SessionFactory(course=course, date=today - dt.timedelta(days=days_ago))
+    return course
+
+
+def attend(enrollment: Enrollment, minutes: int) -> None:
+    """Record `minutes` of presence, filling the course's sessions in order."""
+    left = minutes
+    for session in enrollment.course.sessions.order_by("date", "start"):
+        chunk = min(left, session.minutes)
+        record_attendance(
+            enrollment=enrollment,
+            session=session,
+            minutes=chunk,
+            recorded_by=None,
+            source=Source.ADMIN,
+        )
+        left -= chunk
+    assert left == 0
+
+
+def complete_questionnaire(enrollment: Enrollment) -> Completion:
+    return Completion.objects.create(enrollment=enrollment)
+
+
+@pytest.fixture
+def make_eligible(ended_course):
+    def make(minutes: int = 576, *, questionnaire: bool = True, **kwargs: object) -> Enrollment:
+        enrollment = EnrollmentFactory(course=ended_course, **kwargs)
+        attend(enrollment, minutes)
+        if questionnaire:
+            complete_questionnaire(enrollment)
+        return enrollment
+
+    return make
+
+
+@pytest.fixture
+def eligible(make_eligible) -> Enrollment:
+    return make_eligible()
+
+
+requires_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+def openssl_verify(p7m: bytes, workdir: Path) -> tuple[bool, bytes, str]:
+    """The reference command, against the CA the portal publishes at /verify/ca.pem."""
+    ca = workdir / "ca.pem"
+    ca.write_bytes(get_ca_pem())
+    envelope, extracted = workdir / "x.pdf.p7m", workdir / "x.pdf"
+    envelope.write_bytes(p7m)
+    proc = subprocess.run(
+        [
+            "openssl", "cms", "-verify", "-cades", "-inform", "DER", "-binary",
+            "-CAfile", str(ca), "-in", str(envelope), "-out", str(extracted),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    content = extracted.read_bytes() if extracted.exists() else b""
+    return proc.returncode == 0, content, proc.stderr
+
+
+def pdf_text(pdf: bytes, workdir: Path) -> str:
+    path = workdir / "text.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_xmp(pdf: bytes, workdir: Path) -> str:
+    path = workdir / "meta.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdfinfo", "-meta", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_fonts(pdf: bytes, workdir: Path) -> list[str]:
+    """pdffonts' rows: name, type, encoding, embedded, subset, unicode..."""
+    path = workdir / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return out.splitlines()[2:]

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "accounts",
     "courses",
@@ -71,8 +75,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so that it sees the outcome of the login view.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -207,6 +220,61 @@ PORTAL_SECRETARIAT_EMAIL = env(
     "PORTAL_SECRETARIAT_EMAIL", default="segreteriaservizioformazione@cittametropolitana.mi.it"
 )
 
+# --- Certificates -------------------------------------------------------------------------------
+# Production: the organiser's qualified electronic seal (PKCS#12). Empty: a development CA and
+# seal certificate are generated under PKI_DIR on first use (no legal value).
+SIGNING_P12_PATH = env("SIGNING_P12_PATH", default="")
+SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default="")
+# Optional: the CA certificate published at /verify/ca.pem (default: the chain in the .p12).
+SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
+PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
+CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
+CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
+    "task": "certificates.tasks.queue_due_certificates_task",
+    "schedule": 60 * 60,
+    "kwargs": {"within_days": 60},
+}
+
+# --- Security ------------------------------------------------------------------------------------
+# Login throttling: 5 failures for the same address and IP lock them out for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False  # its log lines carry the e-mail address: personal data stays out of logs
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Rate limits (django-ratelimit) need a cache shared by every process: Redis in production.
+RATELIMIT_VIEW = "portal.views.rate_limited"
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if not REDIS_URL:
+    # The embedded default is one process, where the local-memory cache is shared enough.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Staff must confirm their login with a TOTP code (django-otp); off by default in development.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = PORTAL_NAME
+# Uploads: attendance files and .p7m checks are small; refuse anything large early.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a register page of 200 participants × fields
+
+# No inline script anywhere; Bootstrap Italia sets some inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Security (production) ----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -227,5 +295,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("attendance.urls")),
     path("", include("questionnaire.urls")),
+    path("", include("certificates.urls")),
     path("lang/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -35,3 +35,10 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
         request.user.language = code  # e-mails and certificates follow the chosen language
         request.user.save(update_fields=["language"])
     return response
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Too many attempts (sign-up, password reset, enrolment, verification uploads)."""
+    from django.shortcuts import render
+
+    return render(request, "429.html", status=429)

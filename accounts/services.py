@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile, User
 from accounts.validators import normalise_codice_fiscale
+from portal.dispatch import enqueue_on_commit
 
 
 class AccountError(Exception):
@@ -19,9 +22,22 @@ class AccountError(Exception):
 
 
 def register_user(
-    *, email: str, password: str, first_name: str, last_name: str, language: str = "it"
-) -> User:
-    """Create a participant account with an empty profile."""
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    language: str = "it",
+    next_url: str = "",
+) -> User | None:
+    """Sign-up: an inactive account that the e-mailed link activates.
+
+    If the address already has an account, nothing is created and its owner gets an e-mail
+    instead; the caller answers both cases alike, so the page reveals no account's existence.
+    Returns the new user, or None when the address was taken.
+    """
+    from accounts.tasks import send_account_email_task
+
     email = User.objects.normalize_email(email).lower()
     try:
         with transaction.atomic():
@@ -31,12 +47,28 @@ def register_user(
                 first_name=first_name.strip(),
                 last_name=last_name.strip(),
                 language=language,
+                is_active=False,
             )
             Profile.objects.create(user=user)
-    except IntegrityError as exc:
-        raise AccountError(
-            str(_("Esiste già un account con questo indirizzo e-mail.")), field="email"
-        ) from exc
+            enqueue_on_commit(send_account_email_task, "activate", user.pk, next_url)
+    except IntegrityError:
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            enqueue_on_commit(send_account_email_task, "exists", existing.pk, next_url)
+        return None
+    return user
+
+
+def activate_user(*, uidb64: str, token: str) -> User:
+    """Activate the account of a sign-up link; the link works once."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (User.DoesNotExist, ValueError, UnicodeDecodeError) as exc:
+        raise AccountError(str(_("Il link di conferma non è valido."))) from exc
+    if user.is_active or not default_token_generator.check_token(user, token):
+        raise AccountError(str(_("Il link di conferma non è valido o è già stato usato.")))
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     return user
 
 

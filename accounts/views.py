@@ -6,12 +6,20 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django_ratelimit.decorators import ratelimit
 
 from accounts.forms import LoginForm, ProfileForm, SignupForm
-from accounts.services import AccountError, get_or_create_profile, register_user, update_profile
+from accounts.services import (
+    AccountError,
+    activate_user,
+    get_or_create_profile,
+    register_user,
+    update_profile,
+)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -29,6 +37,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@ratelimit(key="ip", rate="10/h", method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("courses:catalogue")
@@ -36,24 +45,37 @@ def signup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, "")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = register_user(
-                email=data["email"],
-                password=data["password1"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                language=get_language() or "it",
-            )
-        except AccountError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request, _("Account creato. Completa il profilo per poterti iscrivere ai corsi.")
-            )
-            profile_url = "/accounts/profile/"
-            return redirect(f"{profile_url}?next={next_url}" if next_url else profile_url)
+        # The same answer whether or not the address is registered: see register_user().
+        register_user(
+            email=data["email"],
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            language=get_language() or "it",
+            next_url=next_url,
+        )
+        return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signup_done.html")
+
+
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The sign-up e-mail's link: activate, sign in, then complete the profile."""
+    try:
+        user = activate_user(uidb64=uidb64, token=token)
+    except AccountError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request, _("Indirizzo confermato. Completa il profilo per poterti iscrivere ai corsi.")
+    )
+    next_url = _safe_next(request, "")
+    profile_url = reverse("accounts:profile")
+    return redirect(f"{profile_url}?{urlencode({'next': next_url})}" if next_url else profile_url)
 
 
 @login_required

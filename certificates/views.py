@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.decorators import ratelimit
 
 from certificates import services
 from certificates.formatting import format_hours, group_code, long_date, mask_name
@@ -118,6 +119,7 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
+@ratelimit(key="ip", rate="30/m", method="POST", block=True)
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from accounts.models import Profile
 from courses.calendar import course_to_ics
@@ -32,6 +33,7 @@ def _published_course(slug: str) -> Course:
     return get_object_or_404(Course.objects.published(), slug=slug)
 
 
+@ratelimit(key="user_or_ip", rate="20/m", method="POST", block=True)
 @require_POST
 def enroll(request: HttpRequest, slug: str) -> HttpResponse:
     course = _published_course(slug)

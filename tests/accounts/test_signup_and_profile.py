@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from accounts.models import Profile, User
@@ -18,11 +20,27 @@ SIGNUP = {
 }
 
 
-def test_signup_creates_account_and_leads_to_profile_then_back(client):
-    response = client.post("/accounts/signup/?next=/courses/x/", SIGNUP)
-    assert response.status_code == 302
-    assert response["Location"] == "/accounts/profile/?next=/courses/x/"
+def _link(message) -> str:
+    return re.search(r"http://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def test_signup_confirms_the_address_then_leads_to_profile_and_back(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/?next=/courses/x/", SIGNUP)
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/done/"
     user = User.objects.get(email="maria.esposito@comune.example.org")
+    assert not user.is_active  # nothing works until the address is confirmed
+    assert "_auth_user_id" not in client.session
+    (message,) = mailoutbox
+    assert message.subject.startswith("Conferma il tuo indirizzo")
+    response = client.get(_link(message))
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/profile/?next=%2Fcourses%2Fx%2F"
+    user.refresh_from_db()
+    assert user.is_active and int(client.session["_auth_user_id"]) == user.pk
+    assert client.get(_link(message)).status_code == 302  # used once: refused, no login change
     assert not user.profile.is_complete
     cf = demo_codice_fiscale(4242, female=True)
     response = client.post(
@@ -63,11 +81,31 @@ def test_login_is_case_insensitive_on_email(client):
     assert int(client.session["_auth_user_id"]) == user.pk
 
 
-def test_duplicate_email_is_refused(client):
-    ParticipantFactory(email="maria.esposito@comune.example.org")
-    response = client.post("/accounts/signup/", SIGNUP)
-    assert response.status_code == 200
+def test_signup_with_a_registered_address_reveals_nothing(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    existing = ParticipantFactory(email="maria.esposito@comune.example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", SIGNUP)
+    # The same answer as for a new address; the owner is told by e-mail instead.
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/done/"
     assert User.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.check_password("a-Strong-password-42")  # untouched
+    (message,) = mailoutbox
+    assert message.to == [existing.email] and "già registrato" in message.subject
+
+
+def test_activation_link_is_tamper_proof(client):
+    user = ParticipantFactory(is_active=False)
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    response = client.get(f"/accounts/activate/{uid}/forged-token/", follow=True)
+    assert "non è valido" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
 
 
 @pytest.mark.parametrize("bad", ["RSSMRA80A01F205Y", "ABC", "RSSMRA80A01F20"])

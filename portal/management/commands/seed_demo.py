@@ -46,6 +46,7 @@ class Command(BaseCommand):
             self._lab()
             group = self._secretariat_group()
             self._users(group, password)
+            self._past_edition_attendance()
         created = self._bulk_participants(participants, password) if participants else 0
         self.stdout.write(
             self.style.SUCCESS(
@@ -177,6 +178,43 @@ class Command(BaseCommand):
                     "numero_iscrizione": "A-1234" if profession == "assistente_sociale" else "",
                 },
             )
+
+    def _past_edition_attendance(self) -> None:
+        """The demo participants attended C5092Z/1 (already held): one can get a certificate,
+        one is 1 minute short of 80%, so every state of the certificate gate can be seen."""
+        from attendance.models import Source
+        from attendance.services import record_attendance
+        from enrollment.models import Enrollment
+
+        course = Course.objects.get(code="C5092Z/1")
+        if Enrollment.objects.filter(course=course).exists():
+            return
+        sessions = list(course.sessions.order_by("date", "start"))
+        staff = User.objects.get(email="segreteria@example.org")
+        # minutes per session: 720 (100%), 600, 575 (one short of 576 = 80%), 480
+        plan = {
+            "mario.rossi@example.org": (240, 240, 240),
+            "giulia.bianchi@example.org": (240, 240, 120),
+            "luca.verdi@example.org": (240, 240, 95),
+            "anna.neri@example.org": (240, 240, 0),
+        }
+        confirmed_at = timezone.make_aware(dt.datetime(2026, 3, 10, 10, 0))
+        for email, minutes in plan.items():
+            enrollment = Enrollment.objects.create(
+                user=User.objects.get(email=email),
+                course=course,
+                status=Enrollment.Status.CONFIRMED,
+                confirmed_at=confirmed_at,
+            )
+            for session, value in zip(sessions, minutes, strict=True):
+                record_attendance(
+                    enrollment=enrollment,
+                    session=session,
+                    minutes=value,
+                    recorded_by=staff,
+                    source=Source.ADMIN,
+                    source_detail="seed_demo",
+                )
 
     def _bulk_participants(self, count: int, password: str) -> int:
         """Add participant-1 … participant-N quickly: one hash, bulk inserts."""

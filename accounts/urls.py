@@ -13,6 +13,7 @@ urlpatterns = [
     path("signup/done/", views.signup_done, name="signup_done"),
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile, name="profile"),
+    path("2fa/", views.two_factor, name="two_factor"),
     path(
         "password-reset/",
         # Each reset sends an e-mail: limit them per address of origin.

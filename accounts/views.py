@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,8 +11,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
+from accounts import two_factor as two_factor_devices
 from accounts.forms import LoginForm, ProfileForm, SignupForm
 from accounts.services import (
     AccountError,
@@ -97,3 +101,44 @@ def profile(request: HttpRequest) -> HttpResponse:
         "accounts/profile.html",
         {"form": form, "next": next_url, "profile_complete": instance.is_complete},
     )
+
+
+class TwoFactorForm(forms.Form):
+    token = forms.CharField(
+        label=_l("Codice a 6 cifre dell'app di autenticazione"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+@login_required
+@ratelimit(key="user", rate="10/m", method="POST", block=True)
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Staff: set up the authenticator app on first use, then confirm each session with it."""
+    next_url = _safe_next(request, reverse("enrollment:dashboard"))
+    if not request.user.is_staff:
+        return redirect(next_url)
+    form = TwoFactorForm(request.POST or None)
+    setup = not two_factor_devices.has_confirmed_device(request.user)
+    device = two_factor_devices.get_or_create_pending_device(request.user) if setup else None
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"].strip()
+        if setup:
+            verified = (
+                device if two_factor_devices.confirm_device(device=device, token=token) else None
+            )
+        else:
+            verified = two_factor_devices.match_confirmed_device(user=request.user, token=token)
+        if verified is not None:
+            otp_login(request, verified)
+            return redirect(next_url)
+        form.add_error("token", _("Il codice non è corretto o è scaduto. Riprova."))
+    context = {"form": form, "next": next_url, "setup": setup}
+    if setup:
+        context |= {
+            "qr": two_factor_devices.qr_data_uri(device),
+            "secret": two_factor_devices.secret_base32(device),
+        }
+    return render(request, "accounts/two_factor.html", context)

@@ -4,7 +4,31 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
+
+
+class StaffTwoFactorMiddleware:
+    """Secretariat and admin pages need a session confirmed with the staff member's TOTP app."""
+
+    PROTECTED = ("/segreteria/", "/admin/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            settings.STAFF_2FA_REQUIRED
+            and request.path.startswith(self.PROTECTED)
+            and user.is_authenticated
+            and user.is_staff
+            and not user.is_verified()
+        ):
+            return redirect(f"{reverse('accounts:two_factor')}?{urlencode({'next': request.path})}")
+        return self.get_response(request)
 
 
 class PortalLocaleMiddleware:

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Profile, User
+from accounts.models import Profile, RetentionPolicy, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -49,3 +49,11 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "inactive_days", "updated_at")
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return not RetentionPolicy.objects.exists()  # one policy for the whole portal

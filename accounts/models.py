@@ -161,3 +161,25 @@ class Profile(models.Model):
         if self.profession == Profession.OTHER and self.profession_other:
             return self.profession_other
         return self.get_profession_display()
+
+
+class RetentionPolicy(models.Model):
+    """How long an unused participant account is kept before it is anonymised (one row)."""
+
+    inactive_days = models.PositiveIntegerField(
+        _("giorni di inattività prima dell'anonimizzazione"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Vuoto: nessuna anonimizzazione automatica. Conta dall'ultimo accesso (o dalla "
+            "registrazione). Attestati e presenze restano, come previsto dalla normativa."
+        ),
+    )
+    updated_at = models.DateTimeField(_("aggiornata il"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("periodo di conservazione degli account")
+        verbose_name_plural = _("periodo di conservazione degli account")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -112,3 +112,29 @@ def update_profile(*, user: User, first_name: str, last_name: str, **fields: Any
 def get_or_create_profile(user: User) -> Profile:
     profile, _created = Profile.objects.get_or_create(user=user)
     return profile
+
+
+def anonymise_user(*, user: User) -> None:
+    """Erase what identifies a person, keeping the rows that other records need.
+
+    Issued certificates keep their own snapshot of the holder (they must stay verifiable) and
+    attendance rows stay attached to the now anonymous account.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.email = f"anonimo-{user.pk}@anonimizzato.invalid"
+        user.first_name = ""
+        user.last_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["email", "first_name", "last_name", "is_active", "password"])
+        Profile.objects.filter(user=user).update(
+            codice_fiscale="",
+            profession_other="",
+            organisation="",
+            role="",
+            ambito="",
+            phone="",
+            ordine_regionale="",
+            numero_iscrizione="",
+        )

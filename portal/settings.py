@@ -231,6 +231,10 @@ SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default="")
 SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
 PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
+CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
+    "task": "portal.tasks.anonymise_inactive_accounts_task",
+    "schedule": 24 * 60 * 60,
+}
 CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "task": "certificates.tasks.queue_due_certificates_task",
     "schedule": 60 * 60,

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("lang/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/my-data/", views.my_data, name="my_data"),
     path("admin/", admin.site.urls),
 ]

@@ -43,8 +43,8 @@ def _missing_minutes_message(progress: AttendanceProgress) -> str:
     # Italian agrees the verb with the first number: «manca 1 ora», «mancano 2 ore e 5 minuti».
     count = 1 if minutes in (1, 60) else 2
     return ngettext(
-        "manca %(time)s di presenza per raggiungere la frequenza minima del %(percent)d%%",
-        "mancano %(time)s di presenza per raggiungere la frequenza minima del %(percent)d%%",
+        "manca %(time)s di presenza per raggiungere la frequenza minima (%(percent)d%%)",
+        "mancano %(time)s di presenza per raggiungere la frequenza minima (%(percent)d%%)",
         count,
     ) % {"time": format_duration(minutes), "percent": progress.threshold_percent}
 

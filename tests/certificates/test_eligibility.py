@@ -24,7 +24,7 @@ def test_575_of_720_minutes_is_not_enough(make_eligible):
     assert eligibility.progress.attended_minutes == 575
     assert eligibility.progress.total_minutes == 720
     assert eligibility.missing == [
-        "manca 1 minuto di presenza per raggiungere la frequenza minima del 80%"
+        "manca 1 minuto di presenza per raggiungere la frequenza minima (80%)"
     ]
 
 
@@ -98,7 +98,7 @@ def test_everything_missing_is_listed(ended_course):
     eligibility = get_eligibility(enrollment)
 
     assert eligibility.missing == [
-        "mancano 9 ore e 36 minuti di presenza per raggiungere la frequenza minima del 80%",
+        "mancano 9 ore e 36 minuti di presenza per raggiungere la frequenza minima (80%)",
         "compila il questionario di gradimento",
     ]
 

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile, RetentionPolicy, User
-from accounts.services import anonymise_user
+from accounts.services import PROFILE_FIELDS, anonymise_user
 from attendance.models import Attendance
 from certificates.models import Certificate
 from enrollment.models import Enrollment
@@ -44,21 +44,7 @@ def export_user_data(user: User) -> dict[str, Any]:
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
         },
-        "profile": {
-            field: getattr(profile, field)
-            for field in (
-                "codice_fiscale",
-                "profession",
-                "profession_other",
-                "organisation",
-                "organisation_type",
-                "role",
-                "ambito",
-                "phone",
-                "ordine_regionale",
-                "numero_iscrizione",
-            )
-        }
+        "profile": {field: getattr(profile, field) for field in PROFILE_FIELDS}
         if profile
         else None,
         "enrollments": [

@@ -110,9 +110,7 @@ def main() -> None:
             ("course page (participant)", course, keys),
             ("my enrolments (participant)", "/my/enrollments/", keys),
         ]
-        print(
-            f"{args.clients} clients, {args.seconds:.0f} s per page, gunicorn {args.workers} workers"
-        )
+        print(f"{args.clients} clients, {args.seconds:.0f} s per page, {args.workers} workers")
         for name, path, cookies in pages:
             asyncio.run(load(path, cookies, 4, 1))  # warm-up
             report(name, asyncio.run(load(path, cookies, args.clients, args.seconds)), args.seconds)

@@ -1,0 +1,174 @@
+"""Every URL of the portal, requested as anonymous, the owner, another participant and the
+secretariat, with the status each must get. A new URL fails the coverage test until listed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from attendance.models import Source
+from attendance.services import record_attendance
+from certificates.services import issue_certificate
+from enrollment.services import make_give_back_token
+from questionnaire.models import Completion
+from tests.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    ParticipantFactory,
+    SecretariatFactory,
+    SessionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ANON, OWNER, OTHER, STAFF = "anonymous", "owner", "other", "secretariat"
+SECRETARIAT_ONLY = {ANON: 302, OWNER: 403, OTHER: 403, STAFF: 200}
+SIGNED_IN = {ANON: 302, OWNER: 200, OTHER: 200, STAFF: 200}
+PUBLIC = {ANON: 200, OWNER: 200, OTHER: 200, STAFF: 200}
+
+# url name → (path template, expected status per role). {slug}, {session}, {enrollment},
+# {token}, {code}, {give_back} are filled from the data below.
+MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    "courses:catalogue": ("/", PUBLIC),
+    "courses:detail": ("/courses/{slug}/", PUBLIC),
+    "enrollment:ics": ("/courses/{slug}/calendar.ics", PUBLIC),
+    "enrollment:enroll": (
+        "/courses/{slug}/enroll/",
+        {ANON: 405, OWNER: 405, OTHER: 405, STAFF: 405},
+    ),
+    "enrollment:mine": ("/my/enrollments/", SIGNED_IN),
+    "enrollment:cancel": (
+        "/my/enrollments/{enrollment}/cancel/",
+        {ANON: 302, OWNER: 405, OTHER: 405, STAFF: 405},
+    ),
+    "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
+    "enrollment:dashboard": ("/segreteria/", SECRETARIAT_ONLY),
+    "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
+    "enrollment:export_csv": (
+        "/segreteria/courses/{slug}/enrollments/export.csv",
+        SECRETARIAT_ONLY,
+    ),
+    "enrollment:export_xlsx": (
+        "/segreteria/courses/{slug}/enrollments/export.xlsx",
+        SECRETARIAT_ONLY,
+    ),
+    "accounts:login": ("/accounts/login/", {ANON: 200, OWNER: 302, OTHER: 302, STAFF: 302}),
+    "accounts:logout": ("/accounts/logout/", {ANON: 405, OWNER: 405, OTHER: 405, STAFF: 405}),
+    "accounts:signup": ("/accounts/signup/", {ANON: 200, OWNER: 302, OTHER: 302, STAFF: 302}),
+    "accounts:signup_done": ("/accounts/signup/done/", PUBLIC),
+    "accounts:activate": ("/accounts/activate/MQ/bad-token/", dict.fromkeys(PUBLIC, 302)),
+    "accounts:profile": ("/accounts/profile/", SIGNED_IN),
+    "accounts:two_factor": ("/accounts/2fa/", {ANON: 302, OWNER: 302, OTHER: 302, STAFF: 200}),
+    "accounts:password_reset": ("/accounts/password-reset/", PUBLIC),
+    "accounts:password_reset_done": ("/accounts/password-reset/done/", PUBLIC),
+    "accounts:password_reset_confirm": ("/accounts/reset/MQ/bad-token/", PUBLIC),
+    "accounts:password_reset_complete": ("/accounts/reset/done/", PUBLIC),
+    "attendance:my": (
+        "/courses/{slug}/my-attendance/",
+        {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
+    ),
+    "attendance:summary": ("/segreteria/courses/{slug}/attendance/", SECRETARIAT_ONLY),
+    "attendance:export_csv": ("/segreteria/courses/{slug}/attendance/export.csv", SECRETARIAT_ONLY),
+    "attendance:export_xlsx": (
+        "/segreteria/courses/{slug}/attendance/export.xlsx",
+        SECRETARIAT_ONLY,
+    ),
+    "attendance:import": ("/segreteria/courses/{slug}/attendance/import/", SECRETARIAT_ONLY),
+    "attendance:register": ("/segreteria/sessions/{session}/register/", SECRETARIAT_ONLY),
+    "attendance:sign_in_sheet": (
+        "/segreteria/sessions/{session}/sign-in-sheet.pdf",
+        SECRETARIAT_ONLY,
+    ),
+    "attendance:history": (
+        "/segreteria/enrollments/{enrollment}/attendance-history/",
+        SECRETARIAT_ONLY,
+    ),
+    "questionnaire:fill": (
+        "/courses/{slug}/questionnaire/",
+        {ANON: 302, OWNER: 200, OTHER: 403, STAFF: 403},
+    ),
+    "questionnaire:results": ("/segreteria/courses/{slug}/questionnaire/", SECRETARIAT_ONLY),
+    "questionnaire:export_csv": (
+        "/segreteria/courses/{slug}/questionnaire/export.csv",
+        SECRETARIAT_ONLY,
+    ),
+    "questionnaire:edit": ("/segreteria/courses/{slug}/questionnaire/edit/", SECRETARIAT_ONLY),
+    "certificates:mine": ("/certificates/", SIGNED_IN),
+    "certificates:download": (
+        "/certificates/{token}/download/",
+        {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
+    ),
+    "certificates:verify": ("/verify/", PUBLIC),
+    "certificates:ca_pem": ("/verify/ca.pem", PUBLIC),
+    "certificates:verify_code": ("/verify/{code}/", PUBLIC),
+    "certificates:course": ("/segreteria/courses/{slug}/certificates/", SECRETARIAT_ONLY),
+    "certificates:credits_csv": ("/segreteria/courses/{slug}/credits.csv", SECRETARIAT_ONLY),
+    "certificates:credits_xlsx": ("/segreteria/courses/{slug}/credits.xlsx", SECRETARIAT_ONLY),
+    "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
+    "healthz": ("/healthz", PUBLIC),
+    "my_data": ("/accounts/my-data/", SIGNED_IN),
+    # The Django admin: staff only (the secretariat is staff, not superuser).
+    "admin:index": ("/admin/", {ANON: 302, OWNER: 302, OTHER: 302, STAFF: 200}),
+}
+
+
+def _named_urls(patterns: list, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # the admin site is checked through its index
+            names |= _named_urls(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    assert _named_urls(get_resolver().url_patterns) | {"admin:index"} == set(MATRIX)
+
+
+@pytest.fixture
+def world():
+    course = CourseFactory(sessions=0)
+    today = timezone.localdate()
+    for days_ago in (21, 14, 7):
+        SessionFactory(course=course, date=today - dt.timedelta(days=days_ago))
+    owner = ParticipantFactory()
+    enrollment = EnrollmentFactory(user=owner, course=course)
+    for session in course.sessions.all():
+        record_attendance(
+            enrollment=enrollment,
+            session=session,
+            minutes=session.minutes,
+            recorded_by=None,
+            source=Source.ADMIN,
+        )
+    Completion.objects.create(enrollment=enrollment)
+    certificate, _created = issue_certificate(enrollment=enrollment)
+    users = {ANON: None, OWNER: owner, OTHER: ParticipantFactory(), STAFF: SecretariatFactory()}
+    values = {
+        "slug": course.slug,
+        "session": course.sessions.first().pk,
+        "enrollment": enrollment.pk,
+        "token": certificate.token,
+        "code": certificate.code,
+        "give_back": make_give_back_token(enrollment),
+    }
+    return users, values
+
+
+@pytest.mark.parametrize("role", [ANON, OWNER, OTHER, STAFF])
+def test_each_role_gets_the_expected_status_everywhere(client, world, role):
+    users, values = world
+    if users[role] is not None:
+        client.force_login(users[role])
+    wrong = []
+    for name, (template, expected) in MATRIX.items():
+        status = client.get(template.format(**values)).status_code
+        if status != expected[role]:
+            wrong.append(f"{name}: {status} (expected {expected[role]})")
+    assert wrong == []

@@ -187,7 +187,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    # A task whose worker died is delivered again after this many seconds (acks_late).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker looks for such abandoned tasks: every interval × throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     # Fail fast when Redis is down: pages keep working and the outbox keeps the work.
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -209,7 +213,8 @@ if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)
+    EMAIL_FILE_PATH = Path(env("MAIL_DIR", default=str(VAR_DIR / "mail")))
 # A stuck mail server must not hang a worker for ever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Corsi PA <noreply@corsipa.example.org>")

@@ -43,9 +43,11 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    privacy_acknowledged = forms.BooleanField(
-        label=_("Ho letto l'informativa sul trattamento dei dati personali"),
-        required=True,
+    # The legal basis is the public body's task (art. 6(1)(e) GDPR): signing up needs no consent.
+    # Consent is asked only for what is optional.
+    news_opt_in = forms.BooleanField(
+        label=_("Desidero ricevere e-mail sui nuovi corsi (facoltativo)"),
+        required=False,
     )
 
     def clean(self) -> dict[str, Any]:

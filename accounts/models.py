@@ -48,6 +48,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("attivo"), default=True)
     date_joined = models.DateTimeField(_("data di registrazione"), default=timezone.now)
+    news_opt_in = models.BooleanField(
+        _("consenso alle e-mail sui nuovi corsi"),
+        default=False,
+        help_text=_("Consenso facoltativo, revocabile in ogni momento dal profilo."),
+    )
     language = models.CharField(
         _("lingua"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )

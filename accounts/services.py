@@ -29,6 +29,7 @@ def register_user(
     last_name: str,
     language: str = "it",
     next_url: str = "",
+    news_opt_in: bool = False,
 ) -> User | None:
     """Sign-up: an inactive account that the e-mailed link activates.
 
@@ -47,6 +48,7 @@ def register_user(
                 first_name=first_name.strip(),
                 last_name=last_name.strip(),
                 language=language,
+                news_opt_in=news_opt_in,
                 is_active=False,
             )
             Profile.objects.create(user=user)
@@ -126,8 +128,18 @@ def anonymise_user(*, user: User) -> None:
         user.first_name = ""
         user.last_name = ""
         user.is_active = False
+        user.news_opt_in = False
         user.set_unusable_password()
-        user.save(update_fields=["email", "first_name", "last_name", "is_active", "password"])
+        user.save(
+            update_fields=[
+                "email",
+                "first_name",
+                "last_name",
+                "is_active",
+                "news_opt_in",
+                "password",
+            ]
+        )
         Profile.objects.filter(user=user).update(
             codice_fiscale="",
             profession_other="",

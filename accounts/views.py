@@ -57,6 +57,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             last_name=data["last_name"],
             language=get_language() or "it",
             next_url=next_url,
+            news_opt_in=data["news_opt_in"],
         )
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})

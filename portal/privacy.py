@@ -41,6 +41,7 @@ def export_user_data(user: User) -> dict[str, Any]:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "language": user.language,
+            "news_opt_in": user.news_opt_in,
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
         },

@@ -16,7 +16,6 @@ SIGNUP = {
     "email": "Maria.Esposito@Comune.Example.org",
     "password1": "Un-Buona-Password-2026",
     "password2": "Un-Buona-Password-2026",
-    "privacy_acknowledged": "on",
 }
 
 
@@ -61,9 +60,16 @@ def test_signup_confirms_the_address_then_leads_to_profile_and_back(
     assert profile.is_complete
 
 
-def test_signup_requires_privacy_acknowledgement_and_matching_passwords(client):
+def test_signup_shows_the_privacy_notice_and_asks_no_consent(client):
+    html = client.get("/accounts/signup/").content.decode()
+    assert "Informativa sul trattamento dei dati personali" in html
+    assert "art. 6, par. 1, lett. e" in html
+    # The only checkbox is the optional news consent: signing up needs no consent.
+    assert html.count('type="checkbox"') == 1 and "facoltativo" in html
+
+
+def test_signup_requires_matching_passwords(client):
     data = {**SIGNUP, "password2": "different-Password-1"}
-    data.pop("privacy_acknowledged")
     response = client.post("/accounts/signup/", data)
     assert response.status_code == 200
     assert not User.objects.exists()

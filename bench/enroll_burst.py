@@ -210,7 +210,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--n", type=int, action="append", help="burst sizes (default 200 and 1000)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
     args = parser.parse_args()
     sizes = args.n or [200, 1000]
     prepare_database(max(sizes))

@@ -2,7 +2,7 @@
 
 Envelopes signed with this PKI are technically valid CAdES B-B but have NO legal value: legal
 value needs a qualified seal certificate from a QTSP on the EU/AgID trusted list (checklist
-item 19 in /work/shared/docs/cades-p7m.md). This module exists so development, CI and demo
+item 19 in docs/cades.md). This module exists so development, CI and demo
 environments sign the same way production will, just with a home-made trust anchor.
 
 Key choice (measured on the dev box with cryptography 50): RSA-2048 signs in about 1.1 ms,

@@ -1,6 +1,6 @@
 """CAdES baseline B-B enveloping signatures (``.pdf.p7m``) for course certificates.
 
-The envelope follows /work/shared/docs/cades-p7m.md: a DER ContentInfo(id-signedData) with the
+The envelope follows the checklist in docs/cades.md: a DER ContentInfo(id-signedData) with the
 original file attached unchanged as id-data, SHA-256 digests, and exactly one each of the signed
 attributes content-type, message-digest, signing-time, ESS signing-certificate-v2 and mime-type.
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import RetentionPolicy, User
 from attendance.models import Attendance
 from certificates.models import Certificate
-from certificates.services import issue_certificate
+from certificates.services import issue_certificate, issue_certificate_if_eligible
 from enrollment.models import Enrollment
 from enrollment.services import enroll_participant
 from portal.privacy import anonymise_inactive_accounts
@@ -169,6 +169,21 @@ def test_erasure_keeps_a_waiting_place_in_a_course_that_has_started():
     erase_by_the_person(person)
     waiting.refresh_from_db()
     assert waiting.status == Status.WAITLISTED
+
+
+def test_no_certificate_is_issued_to_an_erased_person_in_the_name_of_nobody():
+    # given: eligible in an ended course, certificate not yet issued
+    course = ended_course()
+    enrollment = EnrollmentFactory(course=course)
+    attend(enrollment, 720)
+    complete_questionnaire(enrollment)
+
+    erase_by_the_person(enrollment.user)
+
+    assert issue_certificate_if_eligible(enrollment_id=enrollment.pk) is None
+    assert not Certificate.objects.filter(enrollment=enrollment).exists()
+    enrollment.refresh_from_db()
+    assert enrollment.status == Status.CONFIRMED
 
 
 def test_erasure_logs_the_person_out_everywhere_and_deletes_their_sessions():

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Profile, RetentionPolicy, User
@@ -286,12 +286,18 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
     if policy is None or not policy.inactive_days:
         return 0
     cutoff = (now or timezone.now()) - dt.timedelta(days=policy.inactive_days)
+    # One enrolment that is both active and in a course held since the cutoff: a subquery, since
+    # exclude() over a multi-valued relation may match the two conditions on different rows.
+    busy = Enrollment.objects.filter(
+        user=OuterRef("pk"),
+        status__in=ACTIVE,
+        course__sessions__date__gte=timezone.localdate(cutoff),
+    )
     stale = (
         User.objects.filter(is_staff=False, is_superuser=False)
         .exclude(email__endswith=f"@{ANONYMISED_EMAIL_DOMAIN}")
         .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
-        .exclude(enrollments__status__in=ACTIVE, enrollments__course__sessions__date__gte=cutoff)
-        .distinct()
+        .exclude(Exists(busy))
     )
     count = 0
     for user in stale:

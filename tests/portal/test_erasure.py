@@ -186,6 +186,25 @@ def test_no_certificate_is_issued_to_an_erased_person_in_the_name_of_nobody():
     assert enrollment.status == Status.CONFIRMED
 
 
+def test_retention_erases_a_stale_account_whose_only_future_enrolment_is_cancelled():
+    # given: unused for over a year; confirmed in a course held long ago (kept as history) and
+    # once enrolled, then cancelled, in a course still to come
+    person = people(1)[0]
+    User.objects.filter(pk=person.pk).update(last_login=timezone.now() - dt.timedelta(days=400))
+    old = CourseFactory(sessions=0)
+    SessionFactory(course=old, date=timezone.localdate() - dt.timedelta(days=500))
+    kept = EnrollmentFactory(user=person, course=old)
+    EnrollmentFactory(user=person, course=open_course(), status=Status.CANCELLED)
+    RetentionPolicy.objects.create(inactive_days=365)
+
+    assert anonymise_inactive_accounts() == 1
+
+    person.refresh_from_db()
+    assert person.last_name == f"Utente anonimizzato n. {person.pk}"
+    kept.refresh_from_db()
+    assert kept.status == Status.CONFIRMED
+
+
 def test_erasure_logs_the_person_out_everywhere_and_deletes_their_sessions():
     person, other = people(2)
     phone, laptop, someone_else = Client(), Client(), Client()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
@@ -135,8 +136,6 @@ def anonymised_name(user_pk: int) -> str:
 
 def forget_login_records(*, email: str) -> int:
     """Delete django-axes' login attempts and access logs for an address, typed in any case."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     wanted = email.strip().lower()
     deleted = 0
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

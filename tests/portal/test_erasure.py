@@ -13,6 +13,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import RetentionPolicy, User
 from attendance.models import Attendance
@@ -328,12 +330,20 @@ def test_erasure_scrubs_the_person_from_the_admin_log_and_leaves_a_namesake_alon
     assert user_entries.values().get(object_id=str(namesake.pk)) == namesakes_entry
 
 
-def test_a_password_reset_link_sent_before_erasure_no_longer_works():
+def test_reset_and_activation_links_sent_before_erasure_no_longer_work(client):
     person = people(1)[0]
+    browser = Client()
+    browser.force_login(person)  # before the token: signing in alone changes the token's hash
+    person.refresh_from_db()
     token = default_token_generator.make_token(person)
-    erase_by_the_person(person)
+    uidb64 = urlsafe_base64_encode(force_bytes(person.pk))
+    assert browser.post(reverse("my_data"), {"password": PASSWORD}).status_code == 302
     person.refresh_from_db()
     assert not default_token_generator.check_token(person, token)
+    client.get(reverse("accounts:activate", kwargs={"uidb64": uidb64, "token": token}))
+    person.refresh_from_db()
+    assert not person.is_active
+    assert "_auth_user_id" not in client.session
 
 
 def test_the_erasure_page_says_what_is_cancelled_and_what_is_kept(client):

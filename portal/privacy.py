@@ -227,7 +227,11 @@ def _scrub_admin_log(*, user: User, identity: _Identity) -> int:
     for content_type_id, object_id in about:
         candidates |= Q(content_type_id=content_type_id, object_id=object_id)
     changed = 0
-    for entry in LogEntry.objects.select_for_update().filter(candidates):
+    for entry in (
+        LogEntry.objects.select_for_update(of=("self",))
+        .select_related("content_type")
+        .filter(candidates)
+    ):
         obj = about.get((entry.content_type_id, entry.object_id))
         if obj is not None:
             replace = replace_all

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower, Trim
+from django.utils import translation
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile, User
@@ -116,17 +124,64 @@ def get_or_create_profile(user: User) -> Profile:
     return profile
 
 
+ANONYMISED_EMAIL_DOMAIN = "anonimizzato.invalid"
+
+
+def anonymised_name(user_pk: int) -> str:
+    """The name an erased participant goes by wherever their history is kept."""
+    # Stored, not rendered: written in the portal's language, whoever asked for the erasure.
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Utente anonimizzato n. %(number)d") % {"number": user_pk}
+
+
+def forget_login_records(*, email: str) -> int:
+    """Delete django-axes' login attempts and access logs for an address, typed in any case."""
+    wanted = email.strip().lower()
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        count, _per_model = (
+            model.objects.annotate(login=Lower(Trim("username"))).filter(login=wanted).delete()
+        )
+        deleted += count
+    return deleted
+
+
+def end_sessions(*, user_pk: int) -> int:
+    """Sign a person out everywhere: delete every stored session that belongs to them."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store_class, DatabaseSessionStore):
+        # Cookie or cache-only sessions cannot be listed. They still end at their next request,
+        # because the session's auth hash follows the password, which erasure makes unusable.
+        return 0
+    # The session table has no user column: each session's data says whose it is.
+    mine = [
+        key
+        for key, data in store_class.get_model_class()
+        .objects.values_list("session_key", "session_data")
+        .iterator()
+        if store_class().decode(data).get(SESSION_KEY) == str(user_pk)
+    ]
+    for key in mine:
+        store_class(session_key=key).delete()  # also drops the cached copy (cached_db)
+    return len(mine)
+
+
 def anonymise_user(*, user: User) -> None:
     """Erase what identifies a person, keeping the rows that other records need.
 
-    Issued certificates keep their own snapshot of the holder (they must stay verifiable) and
-    attendance rows stay attached to the now anonymous account.
+    The account stays, under a name that identifies nobody (`anonymised_name`), so that the
+    registers, exports and certificate lists it appears in keep their rows. Issued certificates
+    keep their own snapshot of the holder (they must stay verifiable). The person's login
+    records and sessions are deleted.
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        user.email = f"anonimo-{user.pk}@anonimizzato.invalid"
+        old_email = user.email
+        user.email = f"anonimo-{user.pk}@{ANONYMISED_EMAIL_DOMAIN}"
         user.first_name = ""
-        user.last_name = ""
+        # In the surname, where registers and exports look for it; with no first name, the
+        # account can never earn a certificate in the name of nobody.
+        user.last_name = anonymised_name(user.pk)
         user.is_active = False
         user.news_opt_in = False
         user.set_unusable_password()
@@ -150,3 +205,5 @@ def anonymise_user(*, user: User) -> None:
             ordine_regionale="",
             numero_iscrizione="",
         )
+        forget_login_records(email=old_email)
+        end_sessions(user_pk=user.pk)

@@ -6,16 +6,24 @@ This module composes the apps (like portal/urls.py); each app's rules stay in it
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Profile, RetentionPolicy, User
-from accounts.services import PROFILE_FIELDS, anonymise_user
+from accounts.services import ANONYMISED_EMAIL_DOMAIN, PROFILE_FIELDS, anonymise_user
 from attendance.models import Attendance
 from certificates.models import Certificate
 from enrollment.models import Enrollment
+from enrollment.selectors import course_has_started
 from enrollment.services import EnrollmentError, cancel_enrollment
 from questionnaire.models import Completion
 
@@ -89,19 +97,191 @@ def export_user_data(user: User) -> dict[str, Any]:
     }
 
 
-def erase_participant(*, user: User) -> None:
-    """Erasure (art. 17): free the person's seats, then anonymise the account.
+@dataclass(frozen=True)
+class _Identity:
+    """What identified the person before erasure, to be found and replaced in free text."""
 
-    Issued certificates and attendance records are kept: the organiser must be able to prove
-    the training (legal obligation and public task, art. 17(3)(b)); they no longer lead to an
-    account that identifies the person.
+    email: str
+    first_name: str
+    last_name: str
+    codice_fiscale: str
+
+
+def _identity_of(user: User) -> _Identity:
+    profile = Profile.objects.filter(user=user).first()
+    return _Identity(
+        email=user.email,
+        first_name=user.first_name.strip(),
+        last_name=user.last_name.strip(),
+        codice_fiscale=profile.codice_fiscale if profile else "",
+    )
+
+
+def _replacer(
+    replacements: dict[str, str], *, whole_words: bool, fallback: str
+) -> Callable[[str], str]:
+    """A function replacing each key, in any case, by its value; longest keys first."""
+    keys = sorted((key for key in replacements if key), key=len, reverse=True)
+    if not keys:
+        return lambda text: text
+    by_key = {key.casefold(): value for key, value in replacements.items()}
+    alternatives = "|".join(re.escape(key) for key in keys)
+    pattern = re.compile(rf"\b(?:{alternatives})\b" if whole_words else alternatives, re.I)
+    # The fallback covers a match whose case-folding differs from its key's (rare letters).
+    return lambda text: pattern.sub(
+        lambda match: by_key.get(match.group(0).casefold(), fallback), text
+    )
+
+
+def _replace_in_change_message(message: str, replace: Callable[[str], str]) -> str:
+    # The admin stores JSON with non-ASCII characters escaped: replace in the decoded strings.
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return replace(message)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return replace(value)
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        return value
+
+    return json.dumps(walk(data))
+
+
+def _objects_about(user: User) -> list[models.Model]:
+    """The rows whose admin representation shows the person (their str() includes the user)."""
+    return [
+        user,
+        *Profile.objects.filter(user=user),
+        *Enrollment.objects.filter(user=user).select_related("user", "course"),
+        *Attendance.objects.filter(enrollment__user=user).select_related(
+            "enrollment__user", "session"
+        ),
+        *Completion.objects.filter(enrollment__user=user).select_related(
+            "enrollment__user", "enrollment__course"
+        ),
+    ]
+
+
+def _object_exists(entry: LogEntry) -> bool:
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    return model is not None and model._default_manager.filter(pk=entry.object_id).exists()
+
+
+def _scrub_admin_log(*, user: User, identity: _Identity) -> int:
+    """Rewrite the admin's history entries that name the person, with the anonymised name.
+
+    Entries about the person's own rows get those rows' current (anonymised) representation.
+    The address and the codice fiscale are the person's alone and are replaced wherever they
+    are quoted; a name may be a namesake's, so it is replaced only in entries about the
+    person's rows or about rows that no longer exist. The entries themselves stay: who changed
+    what, and when, is the secretariat's history.
     """
-    for enrollment in Enrollment.objects.filter(user=user, status__in=ACTIVE):
+    user = User.objects.get(pk=user.pk)
+    label = str(user)
+    about: dict[tuple[int, str], models.Model] = {}
+    for obj in _objects_about(user):
+        about[(ContentType.objects.get_for_model(obj).pk, str(obj.pk))] = obj
+    # The account's representation at the time of each entry: a name or an address since
+    # changed.
+    former = set(
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+        ).values_list("object_repr", flat=True)
+    )
+    former_addresses = {text for text in former if "@" in text}
+    unique = {
+        identity.codice_fiscale: label,
+        **dict.fromkeys((*former_addresses, identity.email), user.email),
+    }
+    full_names = {
+        **unique,
+        **dict.fromkeys(
+            (
+                *(former - former_addresses),
+                f"{identity.first_name} {identity.last_name}",
+                f"{identity.last_name} {identity.first_name}",
+            ),
+            label,
+        ),
+    }
+    replace_unique = _replacer(_clean(unique), whole_words=False, fallback=label)
+    replace_full_names = _replacer(_clean(full_names), whole_words=False, fallback=label)
+    replace_names = _replacer(
+        _clean({identity.first_name: label, identity.last_name: label}),
+        whole_words=True,
+        fallback=label,
+    )
+
+    def replace_all(text: str) -> str:
+        return replace_names(replace_full_names(text))
+
+    candidates = Q()
+    for text in _clean(full_names):
+        escaped = json.dumps(text)[1:-1]  # as it appears inside the stored JSON
+        candidates |= Q(object_repr__icontains=text) | Q(change_message__icontains=escaped)
+    for content_type_id, object_id in about:
+        candidates |= Q(content_type_id=content_type_id, object_id=object_id)
+    changed = 0
+    for entry in (
+        LogEntry.objects.select_for_update(of=("self",))
+        .select_related("content_type")
+        .filter(candidates)
+    ):
+        obj = about.get((entry.content_type_id, entry.object_id))
+        if obj is not None:
+            replace = replace_all
+        elif _object_exists(entry):
+            replace = replace_unique
+        else:
+            replace = replace_full_names
+        object_repr = str(obj)[:200] if obj is not None else replace(entry.object_repr)
+        change_message = _replace_in_change_message(entry.change_message, replace)
+        if (object_repr, change_message) != (entry.object_repr, entry.change_message):
+            entry.object_repr, entry.change_message = object_repr, change_message
+            entry.save(update_fields=["object_repr", "change_message"])
+            changed += 1
+    return changed
+
+
+def _clean(replacements: dict[str, str]) -> dict[str, str]:
+    return {
+        key.strip(): value
+        for key, value in replacements.items()
+        if key.strip() and key.strip() != value
+    }
+
+
+def erase_participant(*, user: User) -> None:
+    """Erasure (art. 17): free the person's seats in courses to come, then anonymise.
+
+    An enrolment in a course that has started or ended is history and keeps its state: the
+    person stays in its register, attendance grid, exports, certificate list and questionnaire
+    counts, under the anonymised name. Issued certificates and attendance records are kept: the
+    organiser must be able to prove the training (legal obligation and public task, art.
+    17(3)(b)). Login records, sessions and the admin's history lose the person's identity.
+    """
+    identity = _identity_of(user)
+    enrollments = (
+        Enrollment.objects.filter(user=user, status__in=ACTIVE)
+        .select_related("course")
+        .prefetch_related("course__sessions")
+    )
+    for enrollment in enrollments:
+        if course_has_started(enrollment.course):
+            continue
         try:
+            # The service gives the freed seat to the next in line.
             cancel_enrollment(enrollment=enrollment, by_secretariat=True)
         except EnrollmentError:
             continue
-    anonymise_user(user=user)
+    with transaction.atomic():
+        anonymise_user(user=user)
+        _scrub_admin_log(user=user, identity=identity)
 
 
 def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
@@ -110,12 +290,18 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
     if policy is None or not policy.inactive_days:
         return 0
     cutoff = (now or timezone.now()) - dt.timedelta(days=policy.inactive_days)
+    # One enrolment that is both active and in a course held since the cutoff: a subquery, since
+    # exclude() over a multi-valued relation may match the two conditions on different rows.
+    busy = Enrollment.objects.filter(
+        user=OuterRef("pk"),
+        status__in=ACTIVE,
+        course__sessions__date__gte=timezone.localdate(cutoff),
+    )
     stale = (
         User.objects.filter(is_staff=False, is_superuser=False)
-        .exclude(email__endswith="@anonimizzato.invalid")
+        .exclude(email__endswith=f"@{ANONYMISED_EMAIL_DOMAIN}")
         .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
-        .exclude(enrollments__status__in=ACTIVE, enrollments__course__sessions__date__gte=cutoff)
-        .distinct()
+        .exclude(Exists(busy))
     )
     count = 0
     for user in stale:

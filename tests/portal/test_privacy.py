@@ -67,7 +67,8 @@ def test_erasure_frees_the_seat_keeps_attendance_and_anonymises(client):
     assert response.status_code == 302
     me.refresh_from_db()
     assert me.email.endswith("@anonimizzato.invalid") and not me.is_active
-    assert me.first_name == me.last_name == "" and not me.has_usable_password()
+    assert me.first_name == "" and not me.has_usable_password()
+    assert me.last_name == f"Utente anonimizzato n. {me.pk}"
     assert me.profile.codice_fiscale == "" and not User.objects.filter(profile__codice_fiscale=cf)
     assert Attendance.objects.filter(enrollment=mine).count() == 1  # kept by law
     later.refresh_from_db()

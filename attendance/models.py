@@ -50,7 +50,8 @@ class Attendance(models.Model):
     class Meta:
         verbose_name = _("presenza")
         verbose_name_plural = _("presenze")
-        ordering = ["session", "enrollment"]
+        # No default ordering: it would join (and, under select_for_update, lock) the session,
+        # enrolment and course rows. Reads order explicitly.
         permissions = [("record_attendance", _("Può registrare le presenze"))]
         constraints = [
             models.UniqueConstraint(

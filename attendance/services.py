@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +92,28 @@ def _check_enrollment(*, status: str, course_id: int, session: Session) -> None:
         raise AttendanceError(_("La giornata non appartiene al corso di questa iscrizione."))
 
 
+def _locked_rows() -> QuerySet[Attendance]:
+    # Only the attendance row itself: locking the joined enrolment or course (as a bare FOR
+    # UPDATE over an ordered join would) deadlocks with enrolment services, which lock the course
+    # first. NO KEY UPDATE, because minutes and times are not keys.
+    return Attendance.objects.select_for_update(no_key=True, of=("self",)).order_by("pk")
+
+
+def _lock_sessions(session_ids: Iterable[int]) -> dict[int, Session]:
+    """Lock sessions (in pk order) against a change of their times; returns them re-read.
+
+    Every writer of attendance takes this lock before the attendance rows, and so does a change
+    of a session's times before it re-clamps them: minutes are always checked against the times
+    that are committed together with them.
+    """
+    return {
+        session.pk: session
+        for session in Session.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=set(session_ids))
+        .order_by("pk")
+    }
+
+
 def _write(
     *,
     enrollment_id: int,
@@ -104,11 +127,7 @@ def _write(
     """Create or update one row and its audit entry; the caller holds the transaction."""
     now = timezone.now()
     # Lock the row so that two concurrent edits each see the other's value as "old".
-    current = (
-        Attendance.objects.select_for_update()
-        .filter(enrollment_id=enrollment_id, session=session)
-        .first()
-    )
+    current = _locked_rows().filter(enrollment_id=enrollment_id, session=session).first()
     if current is None:
         row = Attendance(
             enrollment_id=enrollment_id,
@@ -126,9 +145,7 @@ def _write(
             with transaction.atomic():
                 row.save(force_insert=True)
         except IntegrityError:
-            current = Attendance.objects.select_for_update().get(
-                enrollment_id=enrollment_id, session=session
-            )
+            current = _locked_rows().get(enrollment_id=enrollment_id, session=session)
         else:
             _audit(row, None, values, recorded_by, now, source, source_detail, file_sha256)
             return row
@@ -182,9 +199,12 @@ def record_attendance(
     file_sha256: str = "",
 ) -> Attendance | None:
     """Record one participant's presence at one session; returns None if nothing changed."""
-    values = validate_attendance_values(session=session, minutes=minutes, entry=entry, exit=exit)
     # Not durable: the admin calls this inside its own transaction.
     with transaction.atomic():
+        session = _lock_sessions([session.pk])[session.pk]
+        values = validate_attendance_values(
+            session=session, minutes=minutes, entry=entry, exit=exit
+        )
         # Read the status afresh: the enrolment may have been cancelled since it was loaded.
         status, course_id = (
             Enrollment.objects.filter(pk=enrollment.pk).values_list("status", "course_id").get()
@@ -229,6 +249,7 @@ def record_session_register(
     errors: dict[object, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
+        session = _lock_sessions([session.pk])[session.pk]
         statuses = dict(
             Enrollment.objects.filter(
                 pk__in=[r.enrollment_id for r in rows], course_id=session.course_id
@@ -291,27 +312,29 @@ def import_attendance_rows(
     errors: dict[object, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
+        sessions = _lock_sessions(row.session.pk for row in good)
         statuses = dict(
             Enrollment.objects.filter(pk__in=[r.enrollment.pk for r in good]).values_list(
                 "pk", "status"
             )
         )
         for row in good:
+            session = sessions[row.session.pk]
             try:
                 values = validate_attendance_values(
-                    session=row.session, minutes=row.minutes, entry=row.entry, exit=row.exit
+                    session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )
                 _check_enrollment(
                     status=statuses.get(row.enrollment.pk, ""),
                     course_id=row.enrollment.course_id,
-                    session=row.session,
+                    session=session,
                 )
             except AttendanceError as exc:
                 errors[row.line] = exc.message
                 continue
             written = _write(
                 enrollment_id=row.enrollment.pk,
-                session=row.session,
+                session=session,
                 values=values,
                 recorded_by=recorded_by,
                 source=Source.IMPORT,

@@ -13,6 +13,7 @@ class Source(models.TextChoices):
     REGISTER = "register", _("Registro presenze")
     IMPORT = "import", _("Importazione da file")
     ADMIN = "admin", _("Amministrazione")
+    SESSION_CHANGE = "session_change", _("Modifica dell'orario della giornata")
 
 
 class Attendance(models.Model):

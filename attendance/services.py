@@ -221,6 +221,62 @@ def record_attendance(
         )
 
 
+def reclamp_values(
+    *,
+    values: AttendanceValues,
+    old_start: dt.time,
+    old_end: dt.time,
+    new_start: dt.time,
+    new_end: dt.time,
+) -> AttendanceValues:
+    """What a row counts once its session's times change: never more than it counted before.
+
+    Minutes alone are capped at the new length. Entry and exit are clamped to the part of the
+    session they counted for before that is still inside the new times, and minutes follow
+    them; a row with no such part counts 0 minutes and keeps no times.
+    """
+    if values.entry is None or values.exit is None:
+        return AttendanceValues(
+            minutes=min(values.minutes, minutes_between(new_start, new_end)), entry=None, exit=None
+        )
+    start = max(values.entry, old_start, new_start)
+    end = min(values.exit, old_end, new_end)
+    if start >= end:
+        return AttendanceValues(minutes=0, entry=None, exit=None)
+    return AttendanceValues(minutes=minutes_between(start, end), entry=start, exit=end)
+
+
+def reclamp_session_attendance(
+    *, session: Session, old_start: dt.time, old_end: dt.time, changed_by: User | None
+) -> int:
+    """Re-clamp every row of a session whose times changed, each change audited; returns how many.
+
+    The caller holds the transaction and the session's lock (courses.services.update_session_times).
+    Rows of enrolments cancelled since are re-clamped too: no row may exceed its session.
+    """
+    detail = f"{old_start:%H:%M}–{old_end:%H:%M} → {session.start:%H:%M}–{session.end:%H:%M}"
+    changed = 0
+    for row in _locked_rows().filter(session=session):
+        values = reclamp_values(
+            values=AttendanceValues(minutes=row.minutes, entry=row.entry, exit=row.exit),
+            old_start=old_start,
+            old_end=old_end,
+            new_start=session.start,
+            new_end=session.end,
+        )
+        written = _write(
+            enrollment_id=row.enrollment_id,
+            session=session,
+            values=values,
+            recorded_by=changed_by,
+            source=Source.SESSION_CHANGE,
+            source_detail=detail,
+            file_sha256="",
+        )
+        changed += written is not None
+    return changed
+
+
 @dataclass(frozen=True)
 class RegisterRow:
     """One line of a session's register; either minutes or both times."""

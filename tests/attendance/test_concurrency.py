@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -9,7 +10,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from attendance.models import Attendance, AttendanceChange, Source
-from attendance.services import RegisterRow, record_attendance, record_session_register
+from attendance.services import (
+    AttendanceError,
+    RegisterRow,
+    record_attendance,
+    record_session_register,
+)
+from courses.models import Session
+from courses.services import update_session_times
 from enrollment.services import cancel_enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, SecretariatFactory
 
@@ -187,3 +195,46 @@ def test_register_locks_only_session_and_attendance_rows_without_joins():
         '"courses_session"',
         '"attendance_attendance"',
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_register_saved_while_the_session_is_shortened_is_checked_against_the_new_times():
+    # given a 4-hour session and a register about to record a full presence (240 minutes)
+    course = CourseFactory()
+    session = course.sessions.order_by("date", "start").first()
+    enrollment = EnrollmentFactory(course=course)
+    by = SecretariatFactory()
+    # The register page loaded the session before its times changed.
+    loaded_by_register = Session.objects.get(pk=session.pk)
+    pids: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def save_register() -> None:
+        try:
+            pids["register"] = _backend_pid()
+            record_session_register(
+                session=loaded_by_register,
+                rows=[RegisterRow(enrollment.pk, minutes=240)],
+                recorded_by=by,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=save_register)
+    # when the secretariat shortens the session to 3 hours while the register is being saved
+    with transaction.atomic():
+        update_session_times(
+            session=session, start=dt.time(9, 0), end=dt.time(12, 0), changed_by=by
+        )
+        thread.start()
+        assert _wait_until_started(pids, "register")
+        _wait_until_blocked(pids["register"], timeout=1.0)
+    thread.join(15)
+
+    # then the register waited for the new times and refused 240 minutes instead of storing them
+    assert len(errors) == 1 and isinstance(errors[0], AttendanceError)
+    assert "tra 0 e 180" in errors[0].row_errors[enrollment.pk]
+    assert not Attendance.objects.exists()

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -19,6 +21,12 @@ from enrollment.models import Enrollment
 if TYPE_CHECKING:
     from accounts.models import User
     from attendance.imports import ImportRow
+
+# Uploaded files wait here between preview and confirmation. They hold personal data, so they
+# are deleted on confirmation or discard, and abandoned ones by purge_stale_imports_task: it
+# runs every hour (settings.CELERY_BEAT_SCHEDULE), so no file is kept for more than 24 hours.
+IMPORT_DIR = "attendance-imports"
+IMPORT_MAX_AGE = dt.timedelta(hours=23)
 
 
 class AttendanceError(Exception):
@@ -404,3 +412,32 @@ def import_attendance_rows(
                 row_errors=errors,
             )
     return WriteResult(changed=changed, unchanged=unchanged)
+
+
+def store_import_file(*, name: str, data: bytes) -> str:
+    """Keep an uploaded file until its preview is confirmed or discarded; returns its path."""
+    return default_storage.save(f"{IMPORT_DIR}/{name}", ContentFile(data))
+
+
+def delete_import_file(*, path: str) -> None:
+    """Delete a stored import file, if it is still there."""
+    if path.startswith(f"{IMPORT_DIR}/") and default_storage.exists(path):
+        default_storage.delete(path)
+
+
+def purge_stale_import_files(*, max_age: dt.timedelta = IMPORT_MAX_AGE) -> int:
+    """Delete import files older than ``max_age`` (previews never confirmed); returns how many."""
+    if not default_storage.exists(IMPORT_DIR):
+        return 0
+    limit = timezone.now() - max_age
+    deleted = 0
+    for name in default_storage.listdir(IMPORT_DIR)[1]:
+        path = f"{IMPORT_DIR}/{name}"
+        try:
+            if default_storage.get_modified_time(path) >= limit:
+                continue
+            default_storage.delete(path)
+        except FileNotFoundError:
+            continue  # deleted meanwhile by its confirmation or by another run
+        deleted += 1
+    return deleted

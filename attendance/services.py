@@ -122,6 +122,13 @@ def _lock_sessions(session_ids: Iterable[int]) -> dict[int, Session]:
     }
 
 
+def _lock_session(session_id: int) -> Session:
+    session = _lock_sessions([session_id]).get(session_id)
+    if session is None:
+        raise AttendanceError(_("La giornata non esiste più."))
+    return session
+
+
 def _write(
     *,
     enrollment_id: int,
@@ -209,7 +216,7 @@ def record_attendance(
     """Record one participant's presence at one session; returns None if nothing changed."""
     # Not durable: the admin calls this inside its own transaction.
     with transaction.atomic():
-        session = _lock_sessions([session.pk])[session.pk]
+        session = _lock_session(session.pk)
         values = validate_attendance_values(
             session=session, minutes=minutes, entry=entry, exit=exit
         )
@@ -313,7 +320,7 @@ def record_session_register(
     errors: dict[object, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
-        session = _lock_sessions([session.pk])[session.pk]
+        session = _lock_session(session.pk)
         statuses = dict(
             Enrollment.objects.filter(
                 pk__in=[r.enrollment_id for r in rows], course_id=session.course_id
@@ -383,8 +390,10 @@ def import_attendance_rows(
             )
         )
         for row in good:
-            session = sessions[row.session.pk]
             try:
+                session = sessions.get(row.session.pk)
+                if session is None:
+                    raise AttendanceError(_("La giornata non esiste più."))
                 values = validate_attendance_values(
                     session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )

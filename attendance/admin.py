@@ -23,6 +23,7 @@ class AttendanceAdmin(admin.ModelAdmin):
     raw_id_fields = ("enrollment", "session")
     readonly_fields = ("source", "recorded_by", "recorded_at")
     list_select_related = ("enrollment__user", "enrollment__course", "session__course")
+    ordering = ("session__date", "session__start", "enrollment__created_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Attendance | None = None) -> Any:
         if obj is not None:

@@ -13,6 +13,7 @@ class Source(models.TextChoices):
     REGISTER = "register", _("Registro presenze")
     IMPORT = "import", _("Importazione da file")
     ADMIN = "admin", _("Amministrazione")
+    SESSION_CHANGE = "session_change", _("Modifica dell'orario della giornata")
 
 
 class Attendance(models.Model):
@@ -50,7 +51,8 @@ class Attendance(models.Model):
     class Meta:
         verbose_name = _("presenza")
         verbose_name_plural = _("presenze")
-        ordering = ["session", "enrollment"]
+        # No default ordering: it would join (and, under select_for_update, lock) the session,
+        # enrolment and course rows. Reads order explicitly.
         permissions = [("record_attendance", _("Può registrare le presenze"))]
         constraints = [
             models.UniqueConstraint(

@@ -7,7 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,12 @@ from enrollment.models import Enrollment
 if TYPE_CHECKING:
     from accounts.models import User
     from attendance.imports import ImportRow
+
+# Uploaded files wait here between preview and confirmation. They hold personal data, so they
+# are deleted on confirmation or discard, and abandoned ones by purge_stale_imports_task: it
+# runs every hour (settings.CELERY_BEAT_SCHEDULE), so no file is kept for more than 24 hours.
+IMPORT_DIR = "attendance-imports"
+IMPORT_MAX_AGE = dt.timedelta(hours=23)
 
 
 class AttendanceError(Exception):
@@ -91,6 +100,35 @@ def _check_enrollment(*, status: str, course_id: int, session: Session) -> None:
         raise AttendanceError(_("La giornata non appartiene al corso di questa iscrizione."))
 
 
+def _locked_rows() -> QuerySet[Attendance]:
+    # Only the attendance row itself: locking the joined enrolment or course (as a bare FOR
+    # UPDATE over an ordered join would) deadlocks with enrolment services, which lock the course
+    # first. NO KEY UPDATE, because minutes and times are not keys.
+    return Attendance.objects.select_for_update(no_key=True, of=("self",)).order_by("pk")
+
+
+def _lock_sessions(session_ids: Iterable[int]) -> dict[int, Session]:
+    """Lock sessions (in pk order) against a change of their times; returns them re-read.
+
+    Every writer of attendance takes this lock before the attendance rows, and so does a change
+    of a session's times before it re-clamps them: minutes are always checked against the times
+    that are committed together with them.
+    """
+    return {
+        session.pk: session
+        for session in Session.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=set(session_ids))
+        .order_by("pk")
+    }
+
+
+def _lock_session(session_id: int) -> Session:
+    session = _lock_sessions([session_id]).get(session_id)
+    if session is None:
+        raise AttendanceError(_("La giornata non esiste più."))
+    return session
+
+
 def _write(
     *,
     enrollment_id: int,
@@ -104,11 +142,7 @@ def _write(
     """Create or update one row and its audit entry; the caller holds the transaction."""
     now = timezone.now()
     # Lock the row so that two concurrent edits each see the other's value as "old".
-    current = (
-        Attendance.objects.select_for_update()
-        .filter(enrollment_id=enrollment_id, session=session)
-        .first()
-    )
+    current = _locked_rows().filter(enrollment_id=enrollment_id, session=session).first()
     if current is None:
         row = Attendance(
             enrollment_id=enrollment_id,
@@ -126,9 +160,7 @@ def _write(
             with transaction.atomic():
                 row.save(force_insert=True)
         except IntegrityError:
-            current = Attendance.objects.select_for_update().get(
-                enrollment_id=enrollment_id, session=session
-            )
+            current = _locked_rows().get(enrollment_id=enrollment_id, session=session)
         else:
             _audit(row, None, values, recorded_by, now, source, source_detail, file_sha256)
             return row
@@ -182,9 +214,12 @@ def record_attendance(
     file_sha256: str = "",
 ) -> Attendance | None:
     """Record one participant's presence at one session; returns None if nothing changed."""
-    values = validate_attendance_values(session=session, minutes=minutes, entry=entry, exit=exit)
     # Not durable: the admin calls this inside its own transaction.
     with transaction.atomic():
+        session = _lock_session(session.pk)
+        values = validate_attendance_values(
+            session=session, minutes=minutes, entry=entry, exit=exit
+        )
         # Read the status afresh: the enrolment may have been cancelled since it was loaded.
         status, course_id = (
             Enrollment.objects.filter(pk=enrollment.pk).values_list("status", "course_id").get()
@@ -199,6 +234,62 @@ def record_attendance(
             source_detail=source_detail,
             file_sha256=file_sha256,
         )
+
+
+def reclamp_values(
+    *,
+    values: AttendanceValues,
+    old_start: dt.time,
+    old_end: dt.time,
+    new_start: dt.time,
+    new_end: dt.time,
+) -> AttendanceValues:
+    """What a row counts once its session's times change: never more than it counted before.
+
+    Minutes alone are capped at the new length. Entry and exit are clamped to the part of the
+    session they counted for before that is still inside the new times, and minutes follow
+    them; a row with no such part counts 0 minutes and keeps no times.
+    """
+    if values.entry is None or values.exit is None:
+        return AttendanceValues(
+            minutes=min(values.minutes, minutes_between(new_start, new_end)), entry=None, exit=None
+        )
+    start = max(values.entry, old_start, new_start)
+    end = min(values.exit, old_end, new_end)
+    if start >= end:
+        return AttendanceValues(minutes=0, entry=None, exit=None)
+    return AttendanceValues(minutes=minutes_between(start, end), entry=start, exit=end)
+
+
+def reclamp_session_attendance(
+    *, session: Session, old_start: dt.time, old_end: dt.time, changed_by: User | None
+) -> int:
+    """Re-clamp every row of a session whose times changed, each change audited; returns how many.
+
+    The caller holds the transaction and the session's lock (courses.services.update_session_times).
+    Rows of enrolments cancelled since are re-clamped too: no row may exceed its session.
+    """
+    detail = f"{old_start:%H:%M}–{old_end:%H:%M} → {session.start:%H:%M}–{session.end:%H:%M}"
+    changed = 0
+    for row in _locked_rows().filter(session=session):
+        values = reclamp_values(
+            values=AttendanceValues(minutes=row.minutes, entry=row.entry, exit=row.exit),
+            old_start=old_start,
+            old_end=old_end,
+            new_start=session.start,
+            new_end=session.end,
+        )
+        written = _write(
+            enrollment_id=row.enrollment_id,
+            session=session,
+            values=values,
+            recorded_by=changed_by,
+            source=Source.SESSION_CHANGE,
+            source_detail=detail,
+            file_sha256="",
+        )
+        changed += written is not None
+    return changed
 
 
 @dataclass(frozen=True)
@@ -229,6 +320,7 @@ def record_session_register(
     errors: dict[object, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
+        session = _lock_session(session.pk)
         statuses = dict(
             Enrollment.objects.filter(
                 pk__in=[r.enrollment_id for r in rows], course_id=session.course_id
@@ -291,6 +383,7 @@ def import_attendance_rows(
     errors: dict[object, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
+        sessions = _lock_sessions(row.session.pk for row in good)
         statuses = dict(
             Enrollment.objects.filter(pk__in=[r.enrollment.pk for r in good]).values_list(
                 "pk", "status"
@@ -298,20 +391,23 @@ def import_attendance_rows(
         )
         for row in good:
             try:
+                session = sessions.get(row.session.pk)
+                if session is None:
+                    raise AttendanceError(_("La giornata non esiste più."))
                 values = validate_attendance_values(
-                    session=row.session, minutes=row.minutes, entry=row.entry, exit=row.exit
+                    session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )
                 _check_enrollment(
                     status=statuses.get(row.enrollment.pk, ""),
                     course_id=row.enrollment.course_id,
-                    session=row.session,
+                    session=session,
                 )
             except AttendanceError as exc:
                 errors[row.line] = exc.message
                 continue
             written = _write(
                 enrollment_id=row.enrollment.pk,
-                session=row.session,
+                session=session,
                 values=values,
                 recorded_by=recorded_by,
                 source=Source.IMPORT,
@@ -325,3 +421,32 @@ def import_attendance_rows(
                 row_errors=errors,
             )
     return WriteResult(changed=changed, unchanged=unchanged)
+
+
+def store_import_file(*, name: str, data: bytes) -> str:
+    """Keep an uploaded file until its preview is confirmed or discarded; returns its path."""
+    return default_storage.save(f"{IMPORT_DIR}/{name}", ContentFile(data))
+
+
+def delete_import_file(*, path: str) -> None:
+    """Delete a stored import file, if it is still there."""
+    if path.startswith(f"{IMPORT_DIR}/") and default_storage.exists(path):
+        default_storage.delete(path)
+
+
+def purge_stale_import_files(*, max_age: dt.timedelta = IMPORT_MAX_AGE) -> int:
+    """Delete import files older than ``max_age`` (previews never confirmed); returns how many."""
+    if not default_storage.exists(IMPORT_DIR):
+        return 0
+    limit = timezone.now() - max_age
+    deleted = 0
+    for name in default_storage.listdir(IMPORT_DIR)[1]:
+        path = f"{IMPORT_DIR}/{name}"
+        try:
+            if default_storage.get_modified_time(path) >= limit:
+                continue
+            default_storage.delete(path)
+        except FileNotFoundError:
+            continue  # deleted meanwhile by its confirmation or by another run
+        deleted += 1
+    return deleted

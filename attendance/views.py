@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,13 +30,18 @@ from attendance.selectors import (
     list_attendance_history,
     list_register_entries,
 )
-from attendance.services import AttendanceError, import_attendance_rows, record_session_register
+from attendance.services import (
+    IMPORT_DIR,
+    AttendanceError,
+    delete_import_file,
+    import_attendance_rows,
+    purge_stale_import_files,
+    record_session_register,
+    store_import_file,
+)
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
-
-IMPORT_DIR = "attendance-imports"
-IMPORT_MAX_AGE = dt.timedelta(days=1)
 
 
 class SecretariatMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -236,8 +239,8 @@ class ImportView(SecretariatMixin, View):
 
     def _discard(self, request: HttpRequest, course: Course) -> None:
         pending = request.session.pop(self._key(course), None)
-        if pending and default_storage.exists(self._path(pending)):
-            default_storage.delete(self._path(pending))
+        if pending:
+            delete_import_file(path=self._path(pending))
 
     def _load(self, request: HttpRequest, course: Course) -> tuple[dict, bytes] | None:
         pending = self._pending(request, course)
@@ -246,6 +249,7 @@ class ImportView(SecretariatMixin, View):
         with default_storage.open(self._path(pending), "rb") as stored:
             data = stored.read()
         if file_sha256(data) != pending["sha256"]:
+            self._discard(request, course)
             return None
         return pending, data
 
@@ -292,20 +296,22 @@ class ImportView(SecretariatMixin, View):
             form.add_error("file", exc.message)
             return self._render(request, course, form, None, None, status=400)
         self._discard(request, course)
-        self._remove_stale_files()
+        purge_stale_import_files()
         pending = {
             "token": secrets.token_hex(16),
             "sha256": file_sha256(data),
             "name": upload.name[:200],
             "format": file_format,
         }
-        default_storage.save(self._path(pending), ContentFile(data))
+        store_import_file(name=f"{pending['token']}.{pending['format']}", data=data)
         request.session[self._key(course)] = pending
         return redirect("attendance:import", slug=course.slug)
 
     def _confirm(self, request: HttpRequest, course: Course) -> HttpResponse:
         loaded = self._load(request, course)
         if loaded is None or request.POST.get("sha256") != loaded[0]["sha256"]:
+            # The page asks for the file again, so the one kept (personal data) goes now.
+            self._discard(request, course)
             messages.error(
                 request, _("Il file da importare non è più disponibile: caricalo di nuovo.")
             )
@@ -334,16 +340,6 @@ class ImportView(SecretariatMixin, View):
             % {"changed": result.changed, "same": result.unchanged, "skipped": skipped},
         )
         return redirect("attendance:summary", slug=course.slug)
-
-    def _remove_stale_files(self) -> None:
-        # Previews that were never confirmed leave their file behind; a day is plenty.
-        if not default_storage.exists(IMPORT_DIR):
-            return
-        limit = timezone.now() - IMPORT_MAX_AGE
-        for name in default_storage.listdir(IMPORT_DIR)[1]:
-            path = f"{IMPORT_DIR}/{name}"
-            if default_storage.get_modified_time(path) < limit:
-                default_storage.delete(path)
 
     def _render(
         self,

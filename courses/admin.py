@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
+from courses.services import update_session_times
 from portal.pagecache import invalidate_public_pages
 
 
@@ -14,6 +15,25 @@ class InvalidatesPublicPages(admin.ModelAdmin):
     def delete_model(self, request, obj):  # noqa: ANN001
         super().delete_model(request, obj)
         invalidate_public_pages()
+
+
+def _hold_back_new_times(form) -> tuple | None:  # noqa: ANN001
+    """Keep a changed session's saved times on its instance; return the new ones for the service.
+
+    The admin then saves the other fields, and update_session_times changes the times, so that
+    what was recorded for the session is re-clamped and audited.
+    """
+    if form.instance.pk is None or not {"start", "end"} & set(form.changed_data):
+        return None
+    new_times = (form.instance.start, form.instance.end)
+    form.instance.start, form.instance.end = form.initial["start"], form.initial["end"]
+    return new_times
+
+
+def _apply_new_times(request, session: Session, new_times: tuple | None) -> None:  # noqa: ANN001
+    if new_times is not None:
+        start, end = new_times
+        update_session_times(session=session, start=start, end=end, changed_by=request.user)
 
 
 class SessionInline(admin.TabularInline):
@@ -34,6 +54,18 @@ class CourseAdmin(InvalidatesPublicPages):
     filter_horizontal = ("teachers",)
     inlines = [QuotaInline, SessionInline]
 
+    def save_formset(self, request, form, formset, change):  # noqa: ANN001
+        if formset.model is not Session:
+            return super().save_formset(request, form, formset, change)
+        deleted = set(formset.deleted_forms) if formset.can_delete else set()
+        retimed = [
+            (f.instance, _hold_back_new_times(f)) for f in formset.initial_forms if f not in deleted
+        ]
+        super().save_formset(request, form, formset, change)
+        for session, new_times in retimed:
+            _apply_new_times(request, session, new_times)
+        return None
+
 
 class ScheduleItemInline(admin.TabularInline):
     model = ScheduleItem
@@ -46,6 +78,11 @@ class SessionAdmin(InvalidatesPublicPages):
     list_display = ("course", "date", "start", "end", "title")
     list_filter = ("course",)
     inlines = [ScheduleItemInline]
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001
+        new_times = _hold_back_new_times(form) if change else None
+        super().save_model(request, obj, form, change)
+        _apply_new_times(request, obj, new_times)
 
 
 @admin.register(Teacher)

@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "schedule": 60 * 60,
     "kwargs": {"within_days": 60},
 }
+# Hourly, so that no uploaded attendance file (personal data) is kept for more than 24 hours.
+CELERY_BEAT_SCHEDULE["purge-stale-attendance-imports"] = {
+    "task": "attendance.tasks.purge_stale_imports_task",
+    "schedule": 60 * 60,
+}
 
 # --- Security ------------------------------------------------------------------------------------
 # Login throttling: 5 failures for the same address and IP lock them out for 15 minutes.

@@ -222,3 +222,25 @@ def test_a_register_refuses_an_enrolment_of_another_course(sessions, secretariat
             recorded_by=secretariat,
         )
     assert stranger.pk in caught.value.row_errors
+
+
+def test_a_session_deleted_meanwhile_is_refused_with_a_message(course, secretariat):
+    from courses.models import Session
+    from tests.factories import SessionFactory
+
+    session = SessionFactory(course=course)
+    enrollment = EnrollmentFactory(course=course)
+    Session.objects.filter(pk=session.pk).delete()
+
+    with pytest.raises(AttendanceError, match="La giornata non esiste più"):
+        record_attendance(
+            enrollment=enrollment,
+            session=session,
+            minutes=10,
+            recorded_by=secretariat,
+            source=Source.REGISTER,
+        )
+    with pytest.raises(AttendanceError, match="La giornata non esiste più"):
+        record_session_register(
+            session=session, rows=[RegisterRow(enrollment.pk, minutes=10)], recorded_by=secretariat
+        )

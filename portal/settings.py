@@ -249,14 +249,23 @@ CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
 }
 
 # --- Security ------------------------------------------------------------------------------------
-# Login throttling: 5 failures for the same address and IP lock them out for 15 minutes.
+# Login throttling (accounts/throttling.py): 5 failures for the same account, however its address
+# is written, from the same client address lock that pair out for 15 minutes. Keyed on the pair,
+# so failures elsewhere never lock a person out at their own address; failures during the lockout
+# do not extend it, so nobody stays locked out for longer than the cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.normalise_login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# And at most this many failed logins per client address, over all accounts, on the site's and
+# the admin's login: one address cannot spray many accounts. Successful logins do not count.
+LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", default="30/h")
 AXES_VERBOSE = False  # its log lines carry the e-mail address: personal data stays out of logs
 # The client's address for the lockout, every rate limit and the logs: the number of trusted
 # reverse proxies in front of gunicorn (1 behind docker-compose's nginx). With 0, X-Forwarded-For

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,7 +22,20 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production unless told otherwise: `make run` and the tests set DEBUG=1.
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required(name: str) -> str:
+    """A value production must choose: without it, refuse to start and say what to do."""
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. The portal runs in production mode (DEBUG off), where {name} "
+            "has no default: set it in the environment or in .env (see .env.example). "
+            "For development, set DEBUG=1 (as `make run` does)."
+        )
+    return value
 
 
 def _development_secret_key() -> str:
@@ -33,13 +47,12 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default=None)
-if not SECRET_KEY:
-    SECRET_KEY = _development_secret_key()
-
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="") or _development_secret_key()
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+else:
+    SECRET_KEY = _required("SECRET_KEY")
+    ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

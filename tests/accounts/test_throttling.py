@@ -101,6 +101,14 @@ def test_lockout_counts_the_address_however_it_is_written(client):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_login_accepts_the_address_however_it_is_written(client, path):
+    user = SecretariatFactory(email="giulia.bianchi@example.org")
+    response = client.post(path, {"username": " Giulia.BIANCHI@Example.org ", "password": PASSWORD})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
 def test_admin_login_lockout_counts_the_address_however_it_is_written(client):
     staff = SecretariatFactory(email="segreteria@example.org")
     for _ in range(5):

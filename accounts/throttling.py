@@ -84,13 +84,20 @@ def _failures_usage(request: HttpRequest, *, increment: bool) -> dict[str, Any] 
     )
 
 
-def count_login_failure(sender: object, credentials: dict[str, Any], request=None, **kwargs):
+def count_login_failure(
+    sender: object,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
     """`user_login_failed` receiver: one more failure for the client's address."""
     if request is not None:
         _failures_usage(request, increment=True)
 
 
-def limit_login_failures_per_address(view: Callable[..., HttpResponse]) -> Callable:
+def limit_login_failures_per_address(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
     """Refuse login attempts from an address that failed too often, before checking anything."""
 
     @functools.wraps(view)

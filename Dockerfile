@@ -15,4 +15,5 @@ RUN pip install --no-cache-dir -e . \
  && useradd --system --home /app corsipa && chown -R corsipa /app/var
 USER corsipa
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "60", "--access-logfile", "-"]
+# Bind, workers, timeout and an access log with the client's address: deploy/gunicorn.conf.py.
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi:application"]

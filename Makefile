@@ -11,6 +11,10 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
 
 .PHONY: run test lint format sysdeps install install-dev migrate seed messages worker beat clean
 
+# The portal is in production mode unless DEBUG is set: the development targets set it (and so
+# use the embedded default: SQLite, a generated SECRET_KEY, localhost). `DEBUG=0 make ...` wins.
+run migrate seed messages worker beat: export DEBUG ?= 1
+
 run: sysdeps install migrate seed
 	@echo "Serving Corsi PA on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)

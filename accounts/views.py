@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from accounts.services import (
     register_user,
     update_profile,
 )
+from accounts.throttling import limit_login_failures_per_address
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -35,6 +37,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+@method_decorator(limit_login_failures_per_address, name="dispatch")
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"

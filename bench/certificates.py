@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The embedded default (generated SECRET_KEY, no database needed): a development run.
+os.environ.setdefault("DEBUG", "1")
 
 import django  # noqa: E402
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 
+from portal import client_ip
+
 
 class StaffTwoFactorMiddleware:
     """Secretariat and admin pages need a session confirmed with the staff member's TOTP app."""
@@ -52,3 +54,17 @@ class PortalLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ClientAddressMiddleware:
+    """Makes the client's address (see portal.client_ip) available to the log lines of a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = client_ip.set_current(client_ip.client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            client_ip.reset_current(token)

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,7 +22,20 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production unless told otherwise: `make run` and the tests set DEBUG=1.
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required(name: str) -> str:
+    """A value production must choose: without it, refuse to start and say what to do."""
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. The portal runs in production mode (DEBUG off), where {name} "
+            "has no default: set it in the environment or in .env (see .env.example). "
+            "For development, set DEBUG=1 (as `make run` does)."
+        )
+    return value
 
 
 def _development_secret_key() -> str:
@@ -33,13 +47,12 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default=None)
-if not SECRET_KEY:
-    SECRET_KEY = _development_secret_key()
-
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="") or _development_secret_key()
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+else:
+    SECRET_KEY = _required("SECRET_KEY")
+    ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -68,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries the client's address.
+    "portal.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,16 +267,30 @@ CELERY_BEAT_SCHEDULE["purge-stale-attendance-imports"] = {
 }
 
 # --- Security ------------------------------------------------------------------------------------
-# Login throttling: 5 failures for the same address and IP lock them out for 15 minutes.
+# Login throttling (accounts/throttling.py): 5 failures for the same account, however its address
+# is written, from the same client address lock that pair out for 15 minutes. Keyed on the pair,
+# so failures elsewhere never lock a person out at their own address; failures during the lockout
+# do not extend it, so nobody stays locked out for longer than the cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.normalise_login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# And at most this many failed logins per client address, over all accounts, on the site's and
+# the admin's login: one address cannot spray many accounts. Successful logins do not count.
+LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", default="30/h")
 AXES_VERBOSE = False  # its log lines carry the e-mail address: personal data stays out of logs
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The client's address for the lockout, every rate limit and the logs: the number of trusted
+# reverse proxies in front of gunicorn (1 behind docker-compose's nginx). With 0, X-Forwarded-For
+# is ignored, since the client could write anything in it.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
 # Rate limits (django-ratelimit) need a cache shared by every process: Redis in production.
 RATELIMIT_VIEW = "portal.views.rate_limited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
@@ -310,8 +339,17 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_address": {"()": "portal.client_ip.ClientAddressLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(client_ip)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_address"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

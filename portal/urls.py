@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.throttling import limit_login_failures_per_address
 from portal import views
 
 urlpatterns = [
@@ -13,5 +14,7 @@ urlpatterns = [
     path("lang/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/my-data/", views.my_data, name="my_data"),
+    # The admin's own login view, under the same per-address limit as the site's.
+    path("admin/login/", limit_login_failures_per_address(admin.site.login)),
     path("admin/", admin.site.urls),
 ]

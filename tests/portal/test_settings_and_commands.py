@@ -47,6 +47,64 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def _without(*names: str) -> dict[str, str | None]:
+    return {**PRODUCTION_ENV, **dict.fromkeys(names)}
+
+
+def _python(*args: str, env: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
+    """Run Python in the project with `env` on top of ours; None removes a variable."""
+    clean = {k: v for k, v in os.environ.items() if k not in env}
+    clean.update({k: v for k, v in env.items() if v is not None})
+    clean.update(
+        DJANGO_SETTINGS_MODULE="portal.settings", VAR_DIR=str(ROOT / "var" / "deploy-check")
+    )
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def _settings_value(expression: str, env: dict[str, str | None]) -> subprocess.CompletedProcess:
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return _python("-c", code, env=env)
+
+
+def test_debug_is_off_unless_set():
+    result = _settings_value("settings.DEBUG", _without("DEBUG"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_without_debug_a_start_without_a_required_value_fails_with_a_clear_message(missing):
+    for env in (_without("DEBUG", missing), {**_without(missing), missing: "  "}):
+        result = _python("manage.py", "check", env=env)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert f"{missing} is not set" in result.stderr and "DEBUG=1" in result.stderr
+
+
+def test_the_development_default_needs_only_debug():
+    env = _without("SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL")
+    result = _settings_value("settings.DEBUG, settings.ALLOWED_HOSTS", {**env, "DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True ['127.0.0.1', 'localhost', '[::1]']"
+
+
+def test_make_run_turns_debug_on_for_the_embedded_demo():
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    # Skip the install/migrate/seed steps; show the environment `runserver` would get.
+    probe = ["make", "-s", "-o", "sysdeps", "-o", "install", "-o", "migrate", "-o", "seed"]
+    result = subprocess.run(
+        [*probe, "run", "PY=printenv DEBUG; true"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "1"
+
+
 def test_embedded_default_is_italian_rome_and_has_an_email_timeout():
     assert settings.LANGUAGE_CODE == "it"
     assert settings.TIME_ZONE == "Europe/Rome"

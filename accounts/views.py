@@ -24,6 +24,7 @@ from accounts.services import (
     register_user,
     update_profile,
 )
+from portal.permissions import is_secretariat
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -117,9 +118,9 @@ class TwoFactorForm(forms.Form):
 @login_required
 @ratelimit(key="user", rate="10/m", method="POST", block=True)
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Staff: set up the authenticator app on first use, then confirm each session with it."""
+    """The secretariat: set up the authenticator app on first use, then confirm each session."""
     next_url = _safe_next(request, reverse("enrollment:dashboard"))
-    if not request.user.is_staff:
+    if not is_secretariat(request.user):
         return redirect(next_url)
     form = TwoFactorForm(request.POST or None)
     setup = not two_factor_devices.has_confirmed_device(request.user)

@@ -172,3 +172,37 @@ def test_each_role_gets_the_expected_status_everywhere(client, world, role):
         if status != expected[role]:
             wrong.append(f"{name}: {status} (expected {expected[role]})")
     assert wrong == []
+
+
+SECRETARIAT_PAGES = [
+    template for template, expected in MATRIX.values() if expected is SECRETARIAT_ONLY
+]
+
+
+def test_a_group_member_without_the_staff_flag_is_forbidden_on_every_secretariat_page(
+    client, world
+):
+    # The "Segreteria" group gives the permissions; the staff flag is what makes them count.
+    _users, values = world
+    client.force_login(SecretariatFactory(is_staff=False))
+    wrong = []
+    for template in SECRETARIAT_PAGES:
+        status = client.get(template.format(**values)).status_code
+        if status != 403:
+            wrong.append(f"{template}: {status}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("is_staff", [True, False])
+def test_every_secretariat_page_asks_an_unverified_secretariat_member_for_the_second_factor(
+    client, world, settings, is_staff
+):
+    settings.STAFF_2FA_REQUIRED = True
+    _users, values = world
+    client.force_login(SecretariatFactory(is_staff=is_staff))
+    wrong = []
+    for template in SECRETARIAT_PAGES:
+        response = client.get(template.format(**values))
+        if response.status_code != 302 or not response["Location"].startswith("/accounts/2fa/"):
+            wrong.append(f"{template}: {response.status_code}")
+    assert wrong == []

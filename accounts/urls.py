@@ -18,13 +18,7 @@ urlpatterns = [
         "password-reset/",
         # Each reset sends an e-mail: limit them per address of origin.
         ratelimit(key="ip", rate="5/h", method="POST", block=True)(
-            auth_views.PasswordResetView.as_view(
-                template_name="accounts/password_reset_form.html",
-                email_template_name="accounts/email/password_reset.txt",
-                html_email_template_name="accounts/email/password_reset.html",
-                subject_template_name="accounts/email/password_reset_subject.txt",
-                success_url=reverse_lazy("accounts:password_reset_done"),
-            )
+            views.PasswordResetView.as_view()
         ),
         name="password_reset",
     ),

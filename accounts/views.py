@@ -5,23 +5,27 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
 from accounts import two_factor as two_factor_devices
-from accounts.forms import LoginForm, ProfileForm, SignupForm
+from accounts.forms import ActivationForm, LoginForm, ProfileForm, SignupForm
 from accounts.services import (
     AccountError,
     activate_user,
     get_or_create_profile,
+    get_user_to_activate,
     register_user,
+    send_activation_again,
     update_profile,
 )
 from portal.permissions import is_secretariat
@@ -68,20 +72,52 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup_done.html")
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """The sign-up e-mail's link: activate, sign in, then complete the profile."""
+    """The sign-up e-mail's link: a page whose button activates (mail scanners only GET it).
+
+    The person chooses the password there, then is signed in and asked for the profile.
+    """
     try:
-        user = activate_user(uidb64=uidb64, token=token)
+        user = get_user_to_activate(uidb64=uidb64, token=token)
     except AccountError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:login")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(
-        request, _("Indirizzo confermato. Completa il profilo per poterti iscrivere ai corsi.")
-    )
+    form = ActivationForm(user, request.POST if request.method == "POST" else None)
     next_url = _safe_next(request, "")
-    profile_url = reverse("accounts:profile")
-    return redirect(f"{profile_url}?{urlencode({'next': next_url})}" if next_url else profile_url)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = activate_user(
+                uidb64=uidb64, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except AccountError as exc:
+            messages.error(request, exc.message)
+            return redirect("accounts:login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, _("Indirizzo confermato. Completa il profilo per poterti iscrivere ai corsi.")
+        )
+        profile_url = reverse("accounts:profile")
+        return redirect(
+            f"{profile_url}?{urlencode({'next': next_url})}" if next_url else profile_url
+        )
+    return render(
+        request, "accounts/activate.html", {"form": form, "next": next_url, "email": user.email}
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset; an account never activated gets its activation link instead."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    html_email_template_name = "accounts/email/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        send_activation_again(email=form.cleaned_data["email"])
+        return super().form_valid(form)
 
 
 @login_required

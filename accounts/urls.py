@@ -14,6 +14,7 @@ urlpatterns = [
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile, name="profile"),
     path("2fa/", views.two_factor, name="two_factor"),
+    path("2fa/backup-codes/", views.backup_codes, name="backup_codes"),
     path(
         "password-reset/",
         # Each reset sends an e-mail: limit them per address of origin.

@@ -6,11 +6,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
@@ -28,7 +29,7 @@ from accounts.services import (
     send_activation_again,
     update_profile,
 )
-from portal.permissions import is_secretariat
+from portal.permissions import is_secretariat, two_factor_redirect
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -137,18 +138,28 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "next": next_url, "profile_complete": instance.is_complete},
+        {
+            "form": form,
+            "next": next_url,
+            "profile_complete": instance.is_complete,
+            "has_second_factor": is_secretariat(request.user),
+        },
     )
 
 
 class TwoFactorForm(forms.Form):
     token = forms.CharField(
-        label=_l("Codice a 6 cifre dell'app di autenticazione"),
-        max_length=8,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
+        label=_l("Codice a 6 cifre dell'app di autenticazione, oppure un codice di riserva"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
+
+
+BACKUP_CODES_SESSION_KEY = "two_factor_new_backup_codes"
+
+
+def _backup_codes_url(next_url: str) -> str:
+    return f"{reverse('accounts:backup_codes')}?{urlencode({'next': next_url})}"
 
 
 @login_required
@@ -162,7 +173,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     setup = not two_factor_devices.has_confirmed_device(request.user)
     device = two_factor_devices.get_or_create_pending_device(request.user) if setup else None
     if request.method == "POST" and form.is_valid():
-        token = form.cleaned_data["token"].strip()
+        token = form.cleaned_data["token"]
         if setup:
             verified = (
                 device if two_factor_devices.confirm_device(device=device, token=token) else None
@@ -171,6 +182,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             verified = two_factor_devices.match_confirmed_device(user=request.user, token=token)
         if verified is not None:
             otp_login(request, verified)
+            if setup:
+                # Shown once, on the next page: the codes are for the day the phone is lost.
+                request.session[BACKUP_CODES_SESSION_KEY] = (
+                    two_factor_devices.regenerate_backup_codes(user=request.user)
+                )
+                return redirect(
+                    f"{reverse('accounts:backup_codes')}?{urlencode({'next': next_url})}"
+                )
+            if two_factor_devices.is_backup_device(verified):
+                left = two_factor_devices.count_backup_codes(request.user)
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Hai usato un codice di riserva: te ne resta %(count)d.",
+                        "Hai usato un codice di riserva: te ne restano %(count)d.",
+                        left,
+                    )
+                    % {"count": left},
+                )
             return redirect(next_url)
         form.add_error("token", _("Il codice non è corretto o è scaduto. Riprova."))
     context = {"form": form, "next": next_url, "setup": setup}
@@ -180,3 +210,31 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             "secret": two_factor_devices.secret_base32(device),
         }
     return render(request, "accounts/two_factor.html", context)
+
+
+@login_required
+@ratelimit(key="user", rate="10/m", method="POST", block=True)
+@require_http_methods(["GET", "HEAD", "POST"])
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """New backup codes, shown once; a button replaces them all (the old ones stop working)."""
+    if not is_secretariat(request.user):
+        raise PermissionDenied
+    if not request.user.is_verified():
+        # Only a session confirmed with a second factor may see or replace the codes.
+        return two_factor_redirect(request)
+    next_url = _safe_next(request, reverse("enrollment:dashboard"))
+    if request.method == "POST":
+        request.session[BACKUP_CODES_SESSION_KEY] = two_factor_devices.regenerate_backup_codes(
+            user=request.user
+        )
+        return redirect(_backup_codes_url(next_url))
+    codes = request.session.pop(BACKUP_CODES_SESSION_KEY, [])
+    return render(
+        request,
+        "accounts/backup_codes.html",
+        {
+            "codes": codes,
+            "remaining": two_factor_devices.count_backup_codes(request.user),
+            "next": next_url,
+        },
+    )

@@ -62,6 +62,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts:activate": ("/accounts/activate/MQ/bad-token/", dict.fromkeys(PUBLIC, 302)),
     "accounts:profile": ("/accounts/profile/", SIGNED_IN),
     "accounts:two_factor": ("/accounts/2fa/", {ANON: 302, OWNER: 302, OTHER: 302, STAFF: 200}),
+    # Only a session confirmed with a second factor sees the codes: the others go to the 2FA step.
+    "accounts:backup_codes": (
+        "/accounts/2fa/backup-codes/",
+        {ANON: 302, OWNER: 403, OTHER: 403, STAFF: 302},
+    ),
     "accounts:password_reset": ("/accounts/password-reset/", PUBLIC),
     "accounts:password_reset_done": ("/accounts/password-reset/done/", PUBLIC),
     "accounts:password_reset_confirm": ("/accounts/reset/MQ/bad-token/", PUBLIC),

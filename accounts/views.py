@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
@@ -73,6 +74,7 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup_done.html")
 
 
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """The sign-up e-mail's link: a page whose button activates (mail scanners only GET it).
@@ -212,6 +214,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context)
 
 
+@never_cache  # the codes must not stay in a browser's or a proxy's cache
 @login_required
 @ratelimit(key="user", rate="10/m", method="POST", block=True)
 @require_http_methods(["GET", "HEAD", "POST"])

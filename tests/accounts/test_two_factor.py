@@ -109,7 +109,9 @@ def test_setting_up_the_app_shows_ten_backup_codes_once(client):
     response = client.post("/accounts/2fa/", {"token": _code(device), "next": "/segreteria/"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/backup-codes/?next=%2Fsegreteria%2F"
-    page = client.get(response["Location"]).content.decode()
+    shown = client.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    page = shown.content.decode()
     codes = _codes(page)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert 'href="/segreteria/"' in page  # then on to where the person was going

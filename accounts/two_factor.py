@@ -69,8 +69,17 @@ def regenerate_backup_codes(*, user: User) -> list[str]:
     """Replace the user's backup codes with new ones; the old ones stop working at once."""
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     with transaction.atomic():
-        StaticDevice.objects.filter(user=user).delete()
-        device = StaticDevice.objects.create(user=user, name="Codici di riserva", confirmed=True)
+        # The device stays (only its tokens change): a session confirmed with a backup code
+        # refers to it and stays confirmed.
+        devices = StaticDevice.objects.select_for_update().filter(user=user).order_by("pk")
+        device = devices.first()
+        if device is None:
+            device = StaticDevice.objects.create(user=user, name="Codici di riserva")
+        devices.exclude(pk=device.pk).delete()
+        if not device.confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+        device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
 

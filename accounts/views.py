@@ -184,16 +184,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             verified = two_factor_devices.match_confirmed_device(user=request.user, token=token)
         if verified is not None:
             otp_login(request, verified)
-            if setup:
-                # Shown once, on the next page: the codes are for the day the phone is lost.
+            left = two_factor_devices.count_backup_codes(request.user)
+            if left == 0:
+                # At set-up, for an app set up before backup codes existed, or once the last
+                # code is used: new codes, shown once on the next page.
                 request.session[BACKUP_CODES_SESSION_KEY] = (
                     two_factor_devices.regenerate_backup_codes(user=request.user)
                 )
-                return redirect(
-                    f"{reverse('accounts:backup_codes')}?{urlencode({'next': next_url})}"
-                )
+                return redirect(_backup_codes_url(next_url))
             if two_factor_devices.is_backup_device(verified):
-                left = two_factor_devices.count_backup_codes(request.user)
                 messages.warning(
                     request,
                     ngettext(

@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts import two_factor
 from accounts.models import Profile, RetentionPolicy, User
 
 
@@ -31,6 +35,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
     inlines = [ProfileInline]
+    actions = ["reset_second_factor"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Dati personali"), {"fields": ("first_name", "last_name", "language")}),
@@ -49,6 +54,25 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    @admin.action(description=_("Azzera il secondo fattore"), permissions=["change"])
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """A colleague lost the phone and the backup codes: they set the app up again."""
+        users = list(queryset)
+        for user in users:
+            two_factor.reset_second_factor(user=user, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Secondo fattore azzerato per %(count)d utente: al prossimo accesso alle pagine "
+                "della segreteria dovrà configurare di nuovo l'app di autenticazione.",
+                "Secondo fattore azzerato per %(count)d utenti: al prossimo accesso alle pagine "
+                "della segreteria dovranno configurare di nuovo l'app di autenticazione.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(RetentionPolicy)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profession, Profile
@@ -68,6 +68,23 @@ class SignupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class ActivationForm(SetPasswordForm):
+    """The activation page's password: the one chosen at sign-up again, or a new one."""
+
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields(
+        label1=_("Password"), label2=_("Ripeti la password")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = SignupForm.base_fields["password1"].help_text
+        self.fields["new_password2"].help_text = ""
+        self.error_messages = {
+            **self.error_messages,
+            "password_mismatch": _("Le due password non coincidono."),
+        }
 
 
 class ProfileForm(forms.ModelForm):

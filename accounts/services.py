@@ -41,9 +41,10 @@ def register_user(
 ) -> User | None:
     """Sign-up: an inactive account that the e-mailed link activates.
 
-    If the address already has an account, nothing is created and its owner gets an e-mail
-    instead; the caller answers both cases alike, so the page reveals no account's existence.
-    Returns the new user, or None when the address was taken.
+    If the address already has an account, nothing is created: a never-activated one takes the
+    new sign-up's details and gets a fresh link, an active one gets a note by e-mail. The caller
+    answers all cases alike, so the page reveals no account's existence. Returns the new user, or
+    None when the address was taken.
     """
     from accounts.tasks import send_account_email_task
 
@@ -62,23 +63,72 @@ def register_user(
             Profile.objects.create(user=user)
             enqueue_on_commit(send_account_email_task, "activate", user.pk, next_url)
     except IntegrityError:
-        existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None:
+        pass
+    else:
+        return user
+    with transaction.atomic():
+        existing = User.objects.select_for_update().filter(email__iexact=email).first()
+        if existing is None:
+            return None
+        if _never_activated(existing):
+            # Whoever signed up first (perhaps not the mailbox's owner) must not keep the address:
+            # the new password retires every link sent so far, since the token generator hashes
+            # it, and the activation page makes the owner choose the password anyway.
+            existing.set_password(password)
+            existing.first_name, existing.last_name = first_name.strip(), last_name.strip()
+            existing.language, existing.news_opt_in = language, news_opt_in
+            existing.save(
+                update_fields=["password", "first_name", "last_name", "language", "news_opt_in"]
+            )
+            enqueue_on_commit(send_account_email_task, "activate", existing.pk, next_url)
+        else:
             enqueue_on_commit(send_account_email_task, "exists", existing.pk, next_url)
-        return None
+    return None
+
+
+def _never_activated(user: User) -> bool:
+    # Activation signs the person in, so an account switched off after use has a last login.
+    return not user.is_active and user.last_login is None
+
+
+def send_activation_again(*, email: str) -> bool:
+    """A password reset asked for an account never activated: send its activation link instead.
+
+    Returns True when a link was sent; the caller answers alike either way.
+    """
+    from accounts.tasks import send_account_email_task
+
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None or not _never_activated(user):
+        return False
+    enqueue_on_commit(send_account_email_task, "activate", user.pk, "")
+    return True
+
+
+def get_user_to_activate(*, uidb64: str, token: str, lock: bool = False) -> User:
+    """The never-activated account an activation link is for; AccountError if the link is bad."""
+    users = User.objects.select_for_update() if lock else User.objects.all()
+    try:
+        user = users.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (User.DoesNotExist, ValueError, UnicodeDecodeError) as exc:
+        raise AccountError(str(_("Il link di conferma non è valido."))) from exc
+    if not _never_activated(user) or not default_token_generator.check_token(user, token):
+        raise AccountError(str(_("Il link di conferma non è valido o è già stato usato.")))
     return user
 
 
-def activate_user(*, uidb64: str, token: str) -> User:
-    """Activate the account of a sign-up link; the link works once."""
-    try:
-        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
-    except (User.DoesNotExist, ValueError, UnicodeDecodeError) as exc:
-        raise AccountError(str(_("Il link di conferma non è valido."))) from exc
-    if user.is_active or not default_token_generator.check_token(user, token):
-        raise AccountError(str(_("Il link di conferma non è valido o è già stato usato.")))
-    user.is_active = True
-    user.save(update_fields=["is_active"])
+def activate_user(*, uidb64: str, token: str, password: str) -> User:
+    """Activate the account of a sign-up link with the password chosen on the activation page.
+
+    Whatever password the sign-up set is replaced, so someone who registered another person's
+    address cannot sign in once its owner has activated it. The link works once.
+    """
+    with transaction.atomic():
+        # Locked, so that of two clicks on the button only the first finds the link valid.
+        user = get_user_to_activate(uidb64=uidb64, token=token, lock=True)
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
     return user
 
 

@@ -14,17 +14,12 @@ urlpatterns = [
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile, name="profile"),
     path("2fa/", views.two_factor, name="two_factor"),
+    path("2fa/backup-codes/", views.backup_codes, name="backup_codes"),
     path(
         "password-reset/",
         # Each reset sends an e-mail: limit them per address of origin.
         ratelimit(key="ip", rate="5/h", method="POST", block=True)(
-            auth_views.PasswordResetView.as_view(
-                template_name="accounts/password_reset_form.html",
-                email_template_name="accounts/email/password_reset.txt",
-                html_email_template_name="accounts/email/password_reset.html",
-                subject_template_name="accounts/email/password_reset_subject.txt",
-                success_url=reverse_lazy("accounts:password_reset_done"),
-            )
+            views.PasswordResetView.as_view()
         ),
         name="password_reset",
     ),

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,15 +41,11 @@ from attendance.services import (
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
+from portal.permissions import SecretariatRequiredMixin
 
 
-class SecretariatMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Staff with attendance.record_attendance; anonymous users go to the login page, others 403."""
-
+class SecretariatMixin(SecretariatRequiredMixin):
     permission_required = "attendance.record_attendance"
-
-    def has_permission(self) -> bool:
-        return self.request.user.is_staff and super().has_permission()
 
 
 @login_required

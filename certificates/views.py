@@ -32,7 +32,7 @@ from certificates.selectors import (
 from certificates.signing import verify_p7m
 from courses.models import Course
 from portal.exports import csv_response, xlsx_response
-from portal.permissions import staff_required
+from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def ca_pem(request: HttpRequest) -> HttpResponse:
 # --- Secretariat ---------------------------------------------------------------------------------
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.prefetch_related("sessions"), slug=slug)
     if request.method == "POST":
@@ -289,7 +289,7 @@ def _credit_rows(course: Course) -> list[list[object]]:
     return rows
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     header = [

@@ -24,7 +24,7 @@ from enrollment.selectors import (
     list_user_enrollments,
 )
 from portal.exports import csv_response, xlsx_response
-from portal.permissions import staff_required
+from portal.permissions import secretariat_required
 
 MANAGE = "enrollment.manage_enrollments"
 
@@ -114,7 +114,7 @@ def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Secretariat -------------------------------------------------------------------------------
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/dashboard.html", {"courses": list_courses_for_secretariat()})
 
@@ -143,7 +143,7 @@ BULK = {
 }
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     if request.method == "POST":
@@ -226,7 +226,7 @@ def _export_rows(rows: list[Enrollment]) -> list[list[object]]:
     return out
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     _form, rows = _filtered(request, course)

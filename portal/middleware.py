@@ -4,16 +4,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import translation
-from django.utils.http import urlencode
 
 from portal import client_ip
+from portal.permissions import needs_second_factor, two_factor_redirect
 
 
 class StaffTwoFactorMiddleware:
-    """Secretariat and admin pages need a session confirmed with the staff member's TOTP app."""
+    """Secretariat and admin pages need a session confirmed with a second factor."""
 
     PROTECTED = ("/segreteria/", "/admin/")
 
@@ -21,15 +19,10 @@ class StaffTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if (
-            settings.STAFF_2FA_REQUIRED
-            and request.path.startswith(self.PROTECTED)
-            and user.is_authenticated
-            and user.is_staff
-            and not user.is_verified()
-        ):
-            return redirect(f"{reverse('accounts:two_factor')}?{urlencode({'next': request.path})}")
+        # Whoever holds a secretariat permission, staff flag or not: the views' own guard
+        # (portal.permissions) answers 403 to the latter only after the second factor.
+        if request.path.startswith(self.PROTECTED) and needs_second_factor(request.user):
+            return two_factor_redirect(request)
         return self.get_response(request)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from defusedcsv import csv
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from courses.models import Course
 from enrollment.selectors import get_confirmed_enrollment
+from portal.permissions import secretariat_required
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
     ParticipantState,
@@ -55,8 +56,7 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "questionnaire/fill.html", {"course": course, "form": form})
 
 
-@login_required
-@permission_required("questionnaire.view_results", raise_exception=True)
+@secretariat_required("questionnaire.view_results")
 @require_GET
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
@@ -73,8 +73,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("questionnaire.view_results", raise_exception=True)
+@secretariat_required("questionnaire.view_results")
 @require_GET
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
@@ -91,8 +90,7 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@login_required
-@permission_required("questionnaire.change_question", raise_exception=True)
+@secretariat_required("questionnaire.change_question")
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)

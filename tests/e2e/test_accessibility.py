@@ -89,6 +89,17 @@ class World:
         return course
 
     @cached_property
+    def activation(self) -> str:
+        """The path of a sign-up e-mail's link, for an account not activated yet."""
+        from django.contrib.auth.tokens import default_token_generator
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        user = ParticipantFactory(is_active=False)
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        return f"/accounts/activate/{uid}/{default_token_generator.make_token(user)}/"
+
+    @cached_property
     def sessions(self) -> list[Session]:
         return list(self.ended_course.sessions.order_by("date", "start"))
 
@@ -138,7 +149,8 @@ class World:
 @dataclass(frozen=True)
 class Visit:
     who: str  # anonymous, participant, graduate (has a certificate) or secretariat
-    # May name {open_course} and {ended_course} (slugs), {session} (a pk), {code} (certificate).
+    # May name {open_course} and {ended_course} (slugs), {session} (a pk), {code} (certificate),
+    # {activation} (a sign-up link's path).
     url: str
     # Parts of the world the page should show, beyond those its address names.
     needs: tuple[str, ...] = ()
@@ -162,6 +174,7 @@ class _Placeholders(dict):
             "ended_course": lambda w: w.ended_course.slug,
             "session": lambda w: w.sessions[0].pk,
             "code": lambda w: w.certificate.code,
+            "activation": lambda w: w.activation,
         }[key](self.world)
 
 
@@ -183,6 +196,8 @@ PAGES: dict[str, Visit] = {
     "signup": Visit("anonymous", "/accounts/signup/"),
     "signup-errors": Visit("anonymous", "/accounts/signup/", then=_submit("Registrati")),
     "password-reset": Visit("anonymous", "/accounts/password-reset/"),
+    "activation": Visit("anonymous", "{activation}"),
+    "activation-errors": Visit("anonymous", "{activation}", then=_submit("Attiva l'account")),
     "verify-form": Visit("anonymous", "/verify/"),
     "verify-result": Visit("anonymous", "/verify/{code}/"),
     # Participant
@@ -194,6 +209,7 @@ PAGES: dict[str, Visit] = {
     "questionnaire-form": Visit("participant", "/courses/{ended_course}/questionnaire/"),
     "my-certificates": Visit("graduate", "/certificates/"),
     # Secretariat
+    "two-factor-setup": Visit("secretariat", "/accounts/2fa/"),
     "dashboard": Visit("secretariat", "/segreteria/", needs=("open_course", "enrollment")),
     "enrollment-management": Visit("secretariat", ENDED + "/enrollments/", needs=("enrollment",)),
     "attendance-summary": Visit("secretariat", ENDED + "/attendance/", needs=("enrollment",)),

@@ -76,11 +76,17 @@ def test_participant_signs_up_enrols_and_gets_a_verifiable_certificate(
     e2e.step("signup-form")
     page.get_by_role("button", name="Registrati").click()
 
-    # then she is asked to confirm her address, which signs her in and asks for her profile
+    # then she is asked to confirm her address: the link's page asks for her password, then
+    # signs her in and asks for her profile
     expect(page.get_by_role("heading", name="Controlla la posta")).to_be_visible()
     (message,) = mailoutbox
     assert message.to == ["maria.esposito@comune.example.org"]
     page.goto(_link_path(message.body))
+    expect(page.get_by_role("heading", name="Attiva l'account")).to_be_visible()
+    page.get_by_label(label("Password")).fill(NEW_PASSWORD)
+    page.get_by_label(label("Ripeti la password")).fill(NEW_PASSWORD)
+    e2e.step("activate")
+    page.get_by_role("button", name="Attiva l'account").click()
     expect(page).to_have_url(re.compile(r"/accounts/profile/"))
     expect(page.get_by_text("Indirizzo confermato.")).to_be_visible()
     page.get_by_label(label("Codice fiscale")).fill(demo_codice_fiscale(9001, female=True))

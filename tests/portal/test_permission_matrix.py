@@ -62,6 +62,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts:activate": ("/accounts/activate/MQ/bad-token/", dict.fromkeys(PUBLIC, 302)),
     "accounts:profile": ("/accounts/profile/", SIGNED_IN),
     "accounts:two_factor": ("/accounts/2fa/", {ANON: 302, OWNER: 302, OTHER: 302, STAFF: 200}),
+    # Only a session confirmed with a second factor sees the codes: the others go to the 2FA step.
+    "accounts:backup_codes": (
+        "/accounts/2fa/backup-codes/",
+        {ANON: 302, OWNER: 403, OTHER: 403, STAFF: 302},
+    ),
     "accounts:password_reset": ("/accounts/password-reset/", PUBLIC),
     "accounts:password_reset_done": ("/accounts/password-reset/done/", PUBLIC),
     "accounts:password_reset_confirm": ("/accounts/reset/MQ/bad-token/", PUBLIC),
@@ -171,4 +176,38 @@ def test_each_role_gets_the_expected_status_everywhere(client, world, role):
         status = client.get(template.format(**values)).status_code
         if status != expected[role]:
             wrong.append(f"{name}: {status} (expected {expected[role]})")
+    assert wrong == []
+
+
+SECRETARIAT_PAGES = [
+    template for template, expected in MATRIX.values() if expected is SECRETARIAT_ONLY
+]
+
+
+def test_a_group_member_without_the_staff_flag_is_forbidden_on_every_secretariat_page(
+    client, world
+):
+    # The "Segreteria" group gives the permissions; the staff flag is what makes them count.
+    _users, values = world
+    client.force_login(SecretariatFactory(is_staff=False))
+    wrong = []
+    for template in SECRETARIAT_PAGES:
+        status = client.get(template.format(**values)).status_code
+        if status != 403:
+            wrong.append(f"{template}: {status}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("is_staff", [True, False])
+def test_every_secretariat_page_asks_an_unverified_secretariat_member_for_the_second_factor(
+    client, world, settings, is_staff
+):
+    settings.STAFF_2FA_REQUIRED = True
+    _users, values = world
+    client.force_login(SecretariatFactory(is_staff=is_staff))
+    wrong = []
+    for template in SECRETARIAT_PAGES:
+        response = client.get(template.format(**values))
+        if response.status_code != 302 or not response["Location"].startswith("/accounts/2fa/"):
+            wrong.append(f"{template}: {response.status_code}")
     assert wrong == []

@@ -90,7 +90,9 @@ def live_the_persons_story(mailoutbox, capture_on_commit) -> Client:
             )
         assert response.status_code == 302
         link = re.search(r"/accounts/activate/[^/\s]+/[^/\s]+/", mailoutbox[-1].body).group(0)
-        assert person.get(link).status_code == 302
+        assert person.get(link).status_code == 200  # the activation page
+        activation = {"new_password1": PASSWORD, "new_password2": PASSWORD}
+        assert person.post(link, activation).status_code == 302
         person.logout()
         login = reverse("accounts:login")
         assert person.post(login, {"username": EMAIL, "password": PASSWORD}).status_code == 302

@@ -46,8 +46,8 @@ def slow_seat_count(monkeypatch):
     """Widen the window between counting seats and inserting, to make any race visible."""
     original = services._seats_taken
 
-    def slow(course, quota_key):
-        counts = original(course, quota_key)
+    def slow(*args, **kwargs):
+        counts = original(*args, **kwargs)
         time.sleep(0.05)
         return counts
 

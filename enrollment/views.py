@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -87,7 +87,8 @@ def give_back(request: HttpRequest, token: str) -> HttpResponse:
     try:
         enrollment = services.enrollment_from_give_back_token(token)
     except services.EnrollmentError as exc:
-        raise Http404(exc.message) from exc
+        # Say why (e.g. an old link after enrolling again), with the status of a missing page.
+        return render(request, "enrollment/give_back.html", {"error": exc.message}, status=404)
     if request.method == "POST":
         try:
             services.give_back_seat(token=token)

@@ -261,6 +261,9 @@ def test_give_back_link_stops_working_once_the_person_enrols_again(client):
     assert again.status == S.CONFIRMED
     with pytest.raises(EnrollmentError, match="non vale più"):
         give_back_seat(token=old_token)
+    response = client.get(f"/enrollments/give-back/{old_token}/")
+    assert response.status_code == 404
+    assert "non vale più" in response.content.decode()
     assert client.post(f"/enrollments/give-back/{old_token}/").status_code == 404
     again.refresh_from_db()
     assert again.status == S.CONFIRMED

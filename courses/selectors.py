@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from courses.models import Course, ScheduleItem, Session
 
 
 def list_catalogue() -> QuerySet[Course]:
-    """Published courses, soonest first, with their sessions for dates and total hours."""
+    """Published courses with their sessions for dates and total hours (see `split_catalogue`
+    for the order shown)."""
     return (
         Course.objects.published()
         .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("date", "start")))
@@ -36,6 +39,14 @@ class CourseSchedule:
     last_day: dt.date | None
     total_minutes: int
     session_count: int
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+
+    def has_started(self, now: dt.datetime | None = None) -> bool:
+        return self.starts_at is not None and (now or timezone.now()) >= self.starts_at
+
+    def has_ended(self, now: dt.datetime | None = None) -> bool:
+        return self.ends_at is not None and (now or timezone.now()) >= self.ends_at
 
     @property
     def total_hours_label(self) -> str:
@@ -51,7 +62,22 @@ def get_course_schedule(course: Course) -> CourseSchedule:
         last_day=max((s.date for s in sessions), default=None),
         total_minutes=sum(s.minutes for s in sessions),
         session_count=len(sessions),
+        starts_at=min((s.starts_at() for s in sessions), default=None),
+        ends_at=max((s.ends_at() for s in sessions), default=None),
     )
+
+
+def split_catalogue(
+    courses: Iterable[Course], now: dt.datetime | None = None
+) -> tuple[list[tuple[Course, CourseSchedule]], list[tuple[Course, CourseSchedule]]]:
+    """(upcoming, past): courses not yet ended, soonest first, and ended ones, latest first."""
+    now = now or timezone.now()
+    rows = [(course, get_course_schedule(course)) for course in courses]
+    upcoming = [row for row in rows if not row[1].has_ended(now)]
+    past = [row for row in rows if row[1].has_ended(now)]
+    upcoming.sort(key=lambda r: (r[1].first_day or r[0].enrollment_deadline, r[0].code))
+    past.sort(key=lambda r: (r[1].ends_at, r[0].code), reverse=True)
+    return upcoming, past
 
 
 def get_course_total_minutes(course: Course) -> int:

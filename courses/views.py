@@ -4,15 +4,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from courses.models import Course
-from courses.selectors import get_course_for_page, get_course_schedule, list_catalogue
+from courses.selectors import (
+    get_course_for_page,
+    get_course_schedule,
+    list_catalogue,
+    split_catalogue,
+)
 from portal.pagecache import cached_for_anonymous
 
 
 @cached_for_anonymous
 def catalogue(request: HttpRequest) -> HttpResponse:
     courses = list(list_catalogue())
-    rows = [(course, get_course_schedule(course)) for course in courses]
-    return render(request, "courses/catalogue.html", {"rows": rows, "courses": courses})
+    upcoming, past = split_catalogue(courses)
+    return render(
+        request,
+        "courses/catalogue.html",
+        {"upcoming": upcoming, "past": past, "courses": courses},
+    )
 
 
 @cached_for_anonymous

@@ -33,6 +33,12 @@ class BulkActionForm(forms.Form):
     ]
     action = forms.ChoiceField(label=_("Azione"), choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(coerce=int, label=_("Iscrizioni"))
+    reason = forms.CharField(
+        label=_("Motivo"),
+        required=False,
+        max_length=500,
+        help_text=_("Facoltativo: resta nello storico delle iscrizioni."),
+    )
 
     def __init__(self, *args: object, enrollment_ids: list[int], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

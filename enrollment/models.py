@@ -42,7 +42,9 @@ class Enrollment(models.Model):
     class Meta:
         verbose_name = _("iscrizione")
         verbose_name_plural = _("iscrizioni")
-        ordering = ["course", "created_at"]
+        # No foreign key here: a default ordering on `course` would join (and, in a locking
+        # query, lock) the course row too.
+        ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "user"], name="enrollment_unique_per_user_course"
@@ -57,6 +59,59 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.course.code} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        """Holds a seat, asks for one or waits for one."""
+        return self.status in (self.Status.REQUESTED, self.Status.CONFIRMED, self.Status.WAITLISTED)
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        return self.status == self.Status.REQUESTED
+
+
+class EnrollmentChange(models.Model):
+    """One append-only history entry: who changed an enrolment's state, when, how and why."""
+
+    class Action(models.TextChoices):
+        ENROLLED = "enrolled", _("Iscrizione")
+        APPROVED = "approved", _("Richiesta confermata")
+        CONFIRMED_FROM_WAITLIST = "confirmed_from_waitlist", _("Confermata dalla lista d'attesa")
+        PROMOTED = "promoted", _("Posto assegnato dalla lista d'attesa")
+        WAITLISTED = "waitlisted", _("Spostata in lista d'attesa")
+        REJECTED = "rejected", _("Respinta")
+        CANCELLED = "cancelled", _("Annullata")
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="changes", verbose_name=_("iscrizione")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("eseguita da"),
+        help_text=_("Vuoto: il sistema."),
+    )
+    changed_at = models.DateTimeField(_("eseguita il"))
+    action = models.CharField(_("azione"), max_length=32, choices=Action.choices)
+    old_status = models.CharField(
+        _("stato prima"), max_length=16, choices=Enrollment.Status.choices, blank=True
+    )
+    new_status = models.CharField(_("stato dopo"), max_length=16, choices=Enrollment.Status.choices)
+    reason = models.TextField(_("motivo"), blank=True)
+
+    class Meta:
+        verbose_name = _("modifica di un'iscrizione")
+        verbose_name_plural = _("storico delle iscrizioni")
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["enrollment", "changed_at"], name="enrollmentchange_row_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.old_status or '–'} → {self.new_status} ({self.action})"
 
 
 class Notification(models.Model):

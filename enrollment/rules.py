@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -57,3 +58,23 @@ def quota_key_for(profile: Profile, course: Course) -> str:
     if any(q.organisation_type == profile.organisation_type for q in course.quotas.all()):
         return profile.organisation_type
     return ""
+
+
+def seat_is_free(
+    *,
+    capacity: int,
+    quotas: Mapping[str, int],
+    taken_total: int,
+    taken_in_quota: int,
+    quota_key: str,
+) -> bool:
+    """Whether one more seat can be given to a person of `quota_key`: the course's capacity and,
+    if the person's organisation type has a quota, that quota too.
+
+    `quotas` maps organisation type to seats. A quota that no longer exists (deleted in the admin)
+    limits nothing: only the capacity counts.
+    """
+    if taken_total >= capacity:
+        return False
+    seats = quotas.get(quota_key) if quota_key else None
+    return seats is None or taken_in_quota < seats

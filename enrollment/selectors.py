@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganisationType, Profile
 from courses.models import Course, CourseQuota
-from enrollment.models import Enrollment
+from courses.selectors import get_course_schedule
+from enrollment.models import Enrollment, EnrollmentChange
 
 # Statuses that hold a seat. A request awaiting the secretariat holds one too, so the
 # secretariat is never asked to approve more people than there are seats.
@@ -85,9 +88,100 @@ def get_availability(course: Course) -> Availability:
     return get_availability_map([course])[course.pk]
 
 
+class CourseState(enum.Enum):
+    OPEN = "open"
+    FULL = "full"
+    CLOSED = "closed"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    """Where a course stands for someone who would enrol, ready for templates."""
+
+    state: CourseState
+    availability: Availability
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is CourseState.OPEN
+
+    @property
+    def is_full(self) -> bool:
+        return self.state is CourseState.FULL
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state is CourseState.CLOSED
+
+    @property
+    def is_ended(self) -> bool:
+        return self.state is CourseState.ENDED
+
+    @property
+    def seats_left(self) -> int:
+        return self.availability.left
+
+
+def get_course_state(
+    course: Course, availability: Availability, now: dt.datetime | None = None
+) -> CourseState:
+    """Ended after its last session; closed after the deadline or once started; else full/open.
+    Uses prefetched sessions when present."""
+    now = now or timezone.now()
+    schedule = get_course_schedule(course)
+    if schedule.has_ended(now):
+        return CourseState.ENDED
+    if not course.is_enrollment_open(now) or schedule.has_started(now):
+        return CourseState.CLOSED
+    return CourseState.FULL if availability.is_full else CourseState.OPEN
+
+
+def get_course_status_map(courses: Iterable[Course]) -> dict[int, CourseStatus]:
+    """The state of many courses (catalogue), with seats counted in two queries in all."""
+    courses = list(courses)
+    availability = get_availability_map(courses)
+    now = timezone.now()
+    return {
+        c.pk: CourseStatus(get_course_state(c, availability[c.pk], now), availability[c.pk])
+        for c in courses
+    }
+
+
 def list_user_enrollments(user_id: int) -> QuerySet[Enrollment]:
     return (
-        Enrollment.objects.filter(user_id=user_id).select_related("course").order_by("-created_at")
+        Enrollment.objects.filter(user_id=user_id)
+        .select_related("course")
+        .prefetch_related("course__sessions")
+        .order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class MyEnrollmentRow:
+    enrollment: Enrollment
+    waitlist_position: int | None
+    can_cancel: bool
+
+
+def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
+    """A participant's enrolments with their place in line and whether they may cancel."""
+    return [
+        MyEnrollmentRow(
+            enrollment=e,
+            waitlist_position=get_waitlist_position(e),
+            can_cancel=e.is_active and not course_has_started(e.course),
+        )
+        for e in list_user_enrollments(user_id)
+    ]
+
+
+def list_enrollment_history(enrollment: Enrollment) -> QuerySet[EnrollmentChange]:
+    """Every recorded change of an enrolment's state, newest first, with who did it."""
+    return (
+        EnrollmentChange.objects.filter(enrollment=enrollment)
+        .select_related("actor")
+        .order_by("-changed_at", "-id")
     )
 
 
@@ -119,6 +213,8 @@ class EnrollmentPanel:
     needs_login: bool
     needs_profile: bool
     course_started: bool
+    status: CourseStatus | None = None
+    awaiting_approval: bool = False
 
 
 def get_waitlist_position(enrollment: Enrollment) -> int | None:
@@ -137,45 +233,53 @@ def get_waitlist_position(enrollment: Enrollment) -> int | None:
 
 
 def course_has_started(course: Course) -> bool:
-    first = min(course.sessions.all(), key=lambda s: (s.date, s.start), default=None)
-    return first is not None and timezone.now() >= first.starts_at()
+    return get_course_schedule(course).has_started()
 
 
 def get_enrollment_panel(course: Course, user: AbstractBaseUser | AnonymousUser) -> EnrollmentPanel:
-    from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for
+    from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for, seat_is_free
 
     availability = get_availability(course)
+    state = get_course_state(course, availability)
     enrollment = None
     profile = None
     if user.is_authenticated:
         enrollment = Enrollment.objects.filter(course=course, user=user).first()
         profile = Profile.objects.filter(user=user).first()
-    active = enrollment is not None and enrollment.status not in (
-        Enrollment.Status.CANCELLED,
-        Enrollment.Status.REJECTED,
-    )
+    active = enrollment is not None and enrollment.is_active
+    started = course_has_started(course)
     reason = deadline_problem(course)
+    if not reason and started:
+        reason = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
     needs_profile = bool(user.is_authenticated and (profile is None or not profile.is_complete))
     if not reason and user.is_authenticated and not needs_profile:
         reason = eligibility_problem(profile, course)
     if not reason and enrollment and enrollment.status == Enrollment.Status.REJECTED:
         reason = str(_("La tua richiesta per questo corso è stata respinta dalla segreteria."))
-    full = availability.is_full
-    if profile is not None and not reason and not needs_profile:
-        key = quota_key_for(profile, course)
-        if key:
-            quota = next(q for q in availability.quotas if q.organisation_type == key)
-            full = quota.left == 0
+    # The same predicate the enrolment service applies under the lock.
+    key = quota_key_for(profile, course) if profile is not None and not needs_profile else ""
+    taken_in_quota = next((q.taken for q in availability.quotas if q.organisation_type == key), 0)
+    free = seat_is_free(
+        capacity=availability.capacity,
+        quotas={q.organisation_type: q.seats for q in availability.quotas},
+        taken_total=availability.taken,
+        taken_in_quota=taken_in_quota,
+        quota_key=key,
+    )
     return EnrollmentPanel(
         availability=availability,
         enrollment=enrollment if active else None,
         waitlist_position=get_waitlist_position(enrollment) if active and enrollment else None,
         can_enroll=not active and not reason,
-        joins_waitlist=full,
+        joins_waitlist=not free,
         reason=None if active else reason,
         needs_login=not user.is_authenticated,
         needs_profile=needs_profile,
-        course_started=course_has_started(course),
+        course_started=started,
+        status=CourseStatus(state, availability),
+        awaiting_approval=bool(
+            active and enrollment and enrollment.status == Enrollment.Status.REQUESTED
+        ),
     )
 
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
 from courses.models import Course
-from enrollment.models import Enrollment, Notification
-from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for
+from enrollment.models import Enrollment, EnrollmentChange, Notification
+from enrollment.rules import (
+    deadline_problem,
+    eligibility_problem,
+    quota_key_for,
+    seat_is_free,
+)
 from enrollment.selectors import SEAT_HOLDING, course_has_started
 from portal.dispatch import enqueue_on_commit
 from portal.pagecache import invalidate_public_pages
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
 
 Status = Enrollment.Status
 Kind = Notification.Kind
+Action = EnrollmentChange.Action
 ACTIVE = (Status.REQUESTED, Status.CONFIRMED, Status.WAITLISTED)
 GIVE_BACK_SALT = "enrollment.give-back"
 
@@ -41,25 +48,43 @@ def _lock_course(course_id: int) -> Course:
     # Lock the course row so that seat counts and the waiting list cannot race with another
     # enrolment, cancellation or secretariat action on the same course. NO KEY UPDATE does not
     # block the FK checks of concurrent inserts into other tables.
-    return Course.objects.select_for_update(no_key=True).get(pk=course_id)
-
-
-def _seats_taken(course: Course, quota_key: str) -> tuple[int, int]:
-    """Seat-holding enrolments in the whole course and in one quota, recounted from the table."""
-    counts = Enrollment.objects.filter(course=course, status__in=SEAT_HOLDING).aggregate(
-        total=Count("id"), quota=Count("id", filter=Q(quota_key=quota_key))
+    return (
+        Course.objects.select_for_update(no_key=True)
+        .prefetch_related("quotas", "sessions")
+        .get(pk=course_id)
     )
-    return counts["total"], counts["quota"]
 
 
-def _has_free_seat(course: Course, quota_key: str) -> bool:
-    total, in_quota = _seats_taken(course, quota_key)
-    if total >= course.capacity:
-        return False
-    if quota_key:
-        quota = next(q for q in course.quotas.all() if q.organisation_type == quota_key)
-        return in_quota < quota.seats
-    return True
+@dataclass
+class _SeatCounts:
+    total: int
+    per_quota: dict[str, int]
+
+
+def _seats_taken(course: Course) -> _SeatCounts:
+    """Seat-holding enrolments of a course, in all and per quota, recounted from the table."""
+    rows = (
+        Enrollment.objects.filter(course=course, status__in=SEAT_HOLDING)
+        .values_list("quota_key")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_quota: dict[str, int] = dict(rows)
+    return _SeatCounts(total=sum(per_quota.values()), per_quota=per_quota)
+
+
+def _quota_seats(course: Course) -> dict[str, int]:
+    return {q.organisation_type: q.seats for q in course.quotas.all()}
+
+
+def _has_free_seat(course: Course, counts: _SeatCounts, quota_key: str) -> bool:
+    return seat_is_free(
+        capacity=course.capacity,
+        quotas=_quota_seats(course),
+        taken_total=counts.total,
+        taken_in_quota=counts.per_quota.get(quota_key, 0),
+        quota_key=quota_key,
+    )
 
 
 def _notify(enrollment: Enrollment, kind: str) -> Notification:
@@ -75,8 +100,39 @@ def _seat_status(course: Course) -> str:
     return Status.REQUESTED if course.requires_approval else Status.CONFIRMED
 
 
-def _set_status(enrollment: Enrollment, status: str, *, notify: str | None = None) -> None:
+def _record(
+    enrollment: Enrollment,
+    *,
+    old_status: str,
+    action: str,
+    actor: User | None,
+    reason: str,
+    at: dt.datetime,
+) -> None:
+    EnrollmentChange.objects.create(
+        enrollment=enrollment,
+        actor=actor,
+        changed_at=at,
+        action=action,
+        old_status=old_status,
+        new_status=enrollment.status,
+        reason=reason,
+    )
+
+
+def _set_status(
+    enrollment: Enrollment,
+    status: str,
+    *,
+    action: str,
+    actor: User | None,
+    reason: str = "",
+    notify: str | None = None,
+    old_status: str | None = None,
+) -> None:
     now = timezone.now()
+    if old_status is None:
+        old_status = enrollment.status
     enrollment.status = status
     fields = ["status", "updated_at"]
     if status == Status.CONFIRMED:
@@ -89,17 +145,95 @@ def _set_status(enrollment: Enrollment, status: str, *, notify: str | None = Non
         enrollment.cancelled_at = now
         fields.append("cancelled_at")
     enrollment.save(update_fields=fields)
+    _record(enrollment, old_status=old_status, action=action, actor=actor, reason=reason, at=now)
     invalidate_public_pages()  # seats left are shown on the catalogue and course pages
     if notify:
         _notify(enrollment, notify)
 
 
+def _fill_free_seats(
+    course: Course,
+    *,
+    actor: User | None,
+    reason: str = "",
+    newcomer_id: int | None = None,
+    newcomer_old_status: str = "",
+    skip_ids: Collection[int] = (),
+) -> list[Enrollment]:
+    """Give the course's free seats to the people waiting, in order of arrival.
+
+    Call it with the course locked (`_lock_course`). People are taken by `waitlisted_at`, then
+    id; someone no longer eligible, or whose quota is full, is passed over for this seat without
+    losing their place. The newcomer (`newcomer_id`) is enrolling right now: they are in the
+    queue like everybody else, so they get a seat only if nobody eligible ahead of them can take
+    it. Nobody is promoted into a course that has started.
+    """
+    if course_has_started(course):
+        return []
+    counts = _seats_taken(course)
+    if counts.total >= course.capacity:
+        return []  # the common case of a full course: no need to read the waiting list
+    waiting = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .filter(course=course, status=Status.WAITLISTED)
+        .exclude(pk__in=list(skip_ids))
+        .select_related("user__profile")
+        .order_by("waitlisted_at", "id")
+    )
+    promoted: list[Enrollment] = []
+    for candidate in waiting:
+        if counts.total >= course.capacity:
+            break
+        if not _has_free_seat(course, counts, candidate.quota_key):
+            continue
+        if eligibility_problem(getattr(candidate.user, "profile", None), course) is not None:
+            continue
+        status = _seat_status(course)
+        if candidate.pk == newcomer_id:
+            kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
+            # The newcomer's own enrolment: they did it, it is no promotion.
+            _set_status(
+                candidate,
+                status,
+                action=Action.ENROLLED,
+                actor=candidate.user,
+                notify=kind,
+                old_status=newcomer_old_status,
+            )
+        else:
+            _set_status(
+                candidate,
+                status,
+                action=Action.PROMOTED,
+                actor=actor,
+                reason=reason,
+                notify=Kind.PROMOTED,
+            )
+        counts.total += 1
+        counts.per_quota[candidate.quota_key] = counts.per_quota.get(candidate.quota_key, 0) + 1
+        promoted.append(candidate)
+    return promoted
+
+
+def fill_free_seats(
+    *, course: Course, actor: User | None = None, reason: str = ""
+) -> list[Enrollment]:
+    """Offer a course's free seats to the waiting list in order of arrival (e.g. after the
+    capacity or a quota was raised); returns the people promoted."""
+    with transaction.atomic(durable=True):
+        locked = _lock_course(course.pk)
+        return _fill_free_seats(locked, actor=actor, reason=reason)
+
+
 def enroll_participant(*, user: User, course: Course) -> Enrollment:
-    """Enrol a user: a seat if one is free (confirmed, or requested when approval is needed),
-    otherwise a place on the waiting list, in order of arrival."""
+    """Enrol a user: a seat if one is free and nobody eligible is waiting for it (confirmed, or
+    requested when approval is needed), otherwise a place on the waiting list, in order of
+    arrival."""
     profile = Profile.objects.select_related("user").filter(user=user).first()
-    course = Course.objects.prefetch_related("quotas").get(pk=course.pk)
+    course = Course.objects.prefetch_related("quotas", "sessions").get(pk=course.pk)
     problem = deadline_problem(course) or eligibility_problem(profile, course)
+    if not problem and course_has_started(course):
+        problem = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
     if problem:
         raise EnrollmentError(problem)
     assert profile is not None
@@ -108,7 +242,10 @@ def enroll_participant(*, user: User, course: Course) -> Enrollment:
         with transaction.atomic(durable=True):
             # Our own row first: it contends with nobody but a double click of the same user.
             existing = (
-                Enrollment.objects.select_for_update().filter(course=course, user=user).first()
+                Enrollment.objects.select_for_update(of=("self",))
+                .filter(course=course, user=user)
+                .order_by()
+                .first()
             )
             if existing and existing.status in ACTIVE:
                 raise EnrollmentError(_("Sei già iscritto a questo corso."))
@@ -116,57 +253,76 @@ def enroll_participant(*, user: User, course: Course) -> Enrollment:
                 raise EnrollmentError(
                     _("La tua richiesta per questo corso è stata respinta dalla segreteria.")
                 )
+            now = timezone.now()
+            old_status = existing.status if existing else ""
             if existing:  # a cancelled enrolment comes back, at the end of any queue
                 enrollment = existing
                 enrollment.status = Status.WAITLISTED
                 enrollment.quota_key = quota_key
-                enrollment.created_at = timezone.now()
+                enrollment.created_at = now
+                enrollment.waitlisted_at = now
+                enrollment.confirmed_at = None
                 enrollment.cancelled_at = None
-                enrollment.save(update_fields=["status", "quota_key", "created_at", "cancelled_at"])
+                enrollment.save(
+                    update_fields=[
+                        "status",
+                        "quota_key",
+                        "created_at",
+                        "waitlisted_at",
+                        "confirmed_at",
+                        "cancelled_at",
+                        "updated_at",
+                    ]
+                )
             else:
-                # Inserted holding no seat; the decision below, under the lock, sets the status.
+                # Inserted at the end of the waiting list; the queue, under the lock, decides.
                 enrollment = Enrollment.objects.create(
-                    user=user, course=course, status=Status.WAITLISTED, quota_key=quota_key
+                    user=user,
+                    course=course,
+                    status=Status.WAITLISTED,
+                    quota_key=quota_key,
+                    waitlisted_at=now,
                 )
             # Lock the course as late as possible but before counting, so the lock is held
-            # only for the count and two short writes. We check seats every time, under the
+            # only for the count and a few short writes. We check seats every time, under the
             # lock: we must never overbook a seat.
             locked = _lock_course(course.pk)
-            if _has_free_seat(locked, quota_key):
-                status = _seat_status(locked)
-                kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
+            promoted = _fill_free_seats(
+                locked,
+                actor=None,
+                newcomer_id=enrollment.pk,
+                newcomer_old_status=old_status,
+            )
+            mine = next((e for e in promoted if e.pk == enrollment.pk), None)
+            if mine is not None:
+                enrollment = mine
             else:
-                status, kind = Status.WAITLISTED, Kind.WAITLISTED
-            _set_status(enrollment, status, notify=kind)
+                _record(
+                    enrollment,
+                    old_status=old_status,
+                    action=Action.ENROLLED,
+                    actor=user,
+                    reason="",
+                    at=now,
+                )
+                _notify(enrollment, Kind.WAITLISTED)
     except IntegrityError as exc:
         # A double click: the other request created the row first.
         raise EnrollmentError(_("Sei già iscritto a questo corso.")) from exc
     return enrollment
 
 
-def _promote_next(course: Course, quota_key: str) -> Enrollment | None:
-    """Give a freed seat to the first eligible person waiting for it (same quota)."""
-    if not _has_free_seat(course, quota_key):
-        return None
-    waiting = (
-        Enrollment.objects.select_for_update(of=("self",))
-        .filter(course=course, status=Status.WAITLISTED, quota_key=quota_key)
-        .select_related("user__profile")
-        .order_by("waitlisted_at", "id")
-    )
-    for candidate in waiting:
-        profile = getattr(candidate.user, "profile", None)
-        if eligibility_problem(profile, course) is None:
-            _set_status(candidate, _seat_status(course), notify=Kind.PROMOTED)
-            return candidate
-    return None
-
-
-def cancel_enrollment(*, enrollment: Enrollment, by_secretariat: bool = False) -> Enrollment:
+def cancel_enrollment(
+    *,
+    enrollment: Enrollment,
+    by_secretariat: bool = False,
+    actor: User | None = None,
+    reason: str = "",
+) -> Enrollment:
     """Cancel an enrolment; the seat it held goes to the first person waiting for it."""
     with transaction.atomic(durable=True):
         course = _lock_course(enrollment.course_id)
-        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
         if enrollment.status not in ACTIVE:
             raise EnrollmentError(_("Questa iscrizione è già annullata o respinta."))
         if not by_secretariat and course_has_started(course):
@@ -174,14 +330,32 @@ def cancel_enrollment(*, enrollment: Enrollment, by_secretariat: bool = False) -
                 _("Il corso è già iniziato: per annullare scrivi alla segreteria.")
             )
         held_seat = enrollment.status in SEAT_HOLDING
-        _set_status(enrollment, Status.CANCELLED, notify=Kind.CANCELLED)
+        _set_status(
+            enrollment,
+            Status.CANCELLED,
+            action=Action.CANCELLED,
+            actor=actor,
+            reason=reason,
+            notify=Kind.CANCELLED,
+        )
         if held_seat:
-            _promote_next(course, enrollment.quota_key)
+            _fill_free_seats(
+                course, actor=None, reason=str(_("Posto liberato da un annullamento."))
+            )
     return enrollment
 
 
+def _give_back_version(enrollment: Enrollment) -> int:
+    # Changes when the person enrols again (created_at is reset), so a link from an earlier
+    # promotion stops working.
+    return int(enrollment.created_at.timestamp() * 1_000_000)
+
+
 def make_give_back_token(enrollment: Enrollment) -> str:
-    return signing.dumps({"e": enrollment.pk, "u": enrollment.user_id}, salt=GIVE_BACK_SALT)
+    return signing.dumps(
+        {"e": enrollment.pk, "u": enrollment.user_id, "v": _give_back_version(enrollment)},
+        salt=GIVE_BACK_SALT,
+    )
 
 
 def enrollment_from_give_back_token(token: str) -> Enrollment:
@@ -196,90 +370,156 @@ def enrollment_from_give_back_token(token: str) -> Enrollment:
     )
     if enrollment is None:
         raise EnrollmentError(_("Il link non è valido."))
+    if data.get("v") != _give_back_version(enrollment):
+        raise EnrollmentError(
+            _(
+                "Questo link non vale più: ti sei iscritto di nuovo al corso. Per annullare "
+                "l'iscrizione usa la pagina «Le mie iscrizioni»."
+            )
+        )
     return enrollment
 
 
 def give_back_seat(*, token: str) -> Enrollment:
     """The one-click link in the promotion e-mail: give the seat back to the next in line."""
     enrollment = enrollment_from_give_back_token(token)
-    return cancel_enrollment(enrollment=enrollment)
+    return cancel_enrollment(
+        enrollment=enrollment,
+        actor=enrollment.user,
+        reason=str(_("Posto restituito con il link dell'e-mail.")),
+    )
 
 
 # --- Secretariat -------------------------------------------------------------------------------
 
 
 def _bulk(course: Course, ids: Iterable[int]) -> list[Enrollment]:
+    """The chosen enrolments of a locked course, locked, in order of arrival on the list."""
     return list(
         Enrollment.objects.select_for_update(of=("self",))
         .filter(course=course, pk__in=list(ids))
         .select_related("user__profile")
-        .order_by("created_at", "id")
+        .order_by("waitlisted_at", "created_at", "id")
     )
 
 
-def approve_enrollments(*, course: Course, enrollment_ids: Iterable[int]) -> int:
+def approve_enrollments(
+    *, course: Course, enrollment_ids: Iterable[int], actor: User | None = None, reason: str = ""
+) -> int:
     """Confirm requests awaiting the secretariat (they already hold a seat)."""
     with transaction.atomic(durable=True):
         course = _lock_course(course.pk)
         done = 0
         for enrollment in _bulk(course, enrollment_ids):
             if enrollment.status == Status.REQUESTED:
-                _set_status(enrollment, Status.CONFIRMED, notify=Kind.CONFIRMED)
+                _set_status(
+                    enrollment,
+                    Status.CONFIRMED,
+                    action=Action.APPROVED,
+                    actor=actor,
+                    reason=reason,
+                    notify=Kind.CONFIRMED,
+                )
                 done += 1
     return done
 
 
-def reject_enrollments(*, course: Course, enrollment_ids: Iterable[int]) -> int:
+def reject_enrollments(
+    *, course: Course, enrollment_ids: Iterable[int], actor: User | None = None, reason: str = ""
+) -> int:
     """Reject requests or waiting-list places; a freed seat goes to the next in line."""
     with transaction.atomic(durable=True):
         course = _lock_course(course.pk)
         done = 0
-        freed: list[str] = []
+        freed = False
         for enrollment in _bulk(course, enrollment_ids):
             if enrollment.status in (Status.REQUESTED, Status.WAITLISTED):
-                if enrollment.status == Status.REQUESTED:
-                    freed.append(enrollment.quota_key)
-                _set_status(enrollment, Status.REJECTED, notify=Kind.REJECTED)
+                freed = freed or enrollment.status == Status.REQUESTED
+                _set_status(
+                    enrollment,
+                    Status.REJECTED,
+                    action=Action.REJECTED,
+                    actor=actor,
+                    reason=reason,
+                    notify=Kind.REJECTED,
+                )
                 done += 1
-        for quota_key in freed:
-            _promote_next(course, quota_key)
+        if freed:
+            _fill_free_seats(course, actor=None, reason=str(_("Posto liberato da un rifiuto.")))
     return done
 
 
-def confirm_from_waitlist(*, course: Course, enrollment_ids: Iterable[int]) -> tuple[int, int]:
-    """Give seats to chosen people on the waiting list while seats remain; (moved, left)."""
+def confirm_from_waitlist(
+    *, course: Course, enrollment_ids: Iterable[int], actor: User | None = None, reason: str = ""
+) -> tuple[int, int]:
+    """Give seats to chosen people on the waiting list while seats remain, in their order on
+    the list; (moved, left)."""
     with transaction.atomic(durable=True):
         course = _lock_course(course.pk)
+        counts = _seats_taken(course)
         moved = skipped = 0
         for enrollment in _bulk(course, enrollment_ids):
             if enrollment.status != Status.WAITLISTED:
                 continue
-            if _has_free_seat(course, enrollment.quota_key):
-                _set_status(enrollment, Status.CONFIRMED, notify=Kind.CONFIRMED)
+            if _has_free_seat(course, counts, enrollment.quota_key):
+                _set_status(
+                    enrollment,
+                    Status.CONFIRMED,
+                    action=Action.CONFIRMED_FROM_WAITLIST,
+                    actor=actor,
+                    reason=reason,
+                    notify=Kind.CONFIRMED,
+                )
+                counts.total += 1
+                key = enrollment.quota_key
+                counts.per_quota[key] = counts.per_quota.get(key, 0) + 1
                 moved += 1
             else:
                 skipped += 1
     return moved, skipped
 
 
-def move_to_waitlist(*, course: Course, enrollment_ids: Iterable[int]) -> int:
-    """Put confirmed or requested people back on the waiting list (at its end)."""
+def move_to_waitlist(
+    *, course: Course, enrollment_ids: Iterable[int], actor: User | None = None, reason: str = ""
+) -> int:
+    """Put confirmed or requested people back on the waiting list (at its end); the seats they
+    free go to the people already waiting."""
     with transaction.atomic(durable=True):
         course = _lock_course(course.pk)
-        done = 0
+        moved: list[int] = []
         for enrollment in _bulk(course, enrollment_ids):
             if enrollment.status in SEAT_HOLDING:
-                _set_status(enrollment, Status.WAITLISTED, notify=Kind.WAITLISTED)
-                done += 1
-    return done
+                _set_status(
+                    enrollment,
+                    Status.WAITLISTED,
+                    action=Action.WAITLISTED,
+                    actor=actor,
+                    reason=reason,
+                    notify=Kind.WAITLISTED,
+                )
+                moved.append(enrollment.pk)
+        if moved:
+            # The secretariat took these seats away on purpose: they go to the others in line,
+            # not straight back to the people just moved.
+            _fill_free_seats(
+                course,
+                actor=None,
+                reason=str(_("Posto liberato da uno spostamento in lista d'attesa.")),
+                skip_ids=moved,
+            )
+    return len(moved)
 
 
-def cancel_enrollments(*, course: Course, enrollment_ids: Iterable[int]) -> int:
+def cancel_enrollments(
+    *, course: Course, enrollment_ids: Iterable[int], actor: User | None = None, reason: str = ""
+) -> int:
     """Secretariat cancellation, also after the course started; freed seats are re-assigned."""
     done = 0
     for enrollment in Enrollment.objects.filter(course=course, pk__in=list(enrollment_ids)):
         try:
-            cancel_enrollment(enrollment=enrollment, by_secretariat=True)
+            cancel_enrollment(
+                enrollment=enrollment, by_secretariat=True, actor=actor, reason=reason
+            )
         except EnrollmentError:
             continue
         done += 1

@@ -12,6 +12,7 @@ urlpatterns = [
     path("enrollments/give-back/<str:token>/", views.give_back, name="give_back"),
     path("segreteria/", views.dashboard, name="dashboard"),
     path("segreteria/courses/<slug:slug>/enrollments/", views.manage, name="manage"),
+    path("segreteria/enrollments/<int:pk>/history/", views.history, name="history"),
     path(
         "segreteria/courses/<slug:slug>/enrollments/export.csv",
         views.export,

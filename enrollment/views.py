@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,10 @@ from enrollment.forms import BulkActionForm, EnrollmentFilterForm
 from enrollment.models import Enrollment
 from enrollment.selectors import (
     get_availability,
-    get_waitlist_position,
     list_course_enrollments,
     list_courses_for_secretariat,
-    list_user_enrollments,
+    list_enrollment_history,
+    list_my_enrollment_rows,
 )
 from portal.exports import csv_response, xlsx_response
 from portal.permissions import secretariat_required
@@ -64,10 +64,7 @@ def enroll(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def my_enrollments(request: HttpRequest) -> HttpResponse:
-    rows = [
-        (enrollment, get_waitlist_position(enrollment))
-        for enrollment in list_user_enrollments(request.user.pk)
-    ]
+    rows = list_my_enrollment_rows(request.user.pk)
     return render(request, "enrollment/mine.html", {"rows": rows})
 
 
@@ -77,7 +74,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     # Scoped to the signed-in user: someone else's enrolment is simply not found.
     enrollment = get_object_or_404(Enrollment, pk=pk, user=request.user)
     try:
-        services.cancel_enrollment(enrollment=enrollment)
+        services.cancel_enrollment(enrollment=enrollment, actor=request.user)
     except services.EnrollmentError as exc:
         messages.error(request, exc.message)
     else:
@@ -90,7 +87,8 @@ def give_back(request: HttpRequest, token: str) -> HttpResponse:
     try:
         enrollment = services.enrollment_from_give_back_token(token)
     except services.EnrollmentError as exc:
-        raise Http404(exc.message) from exc
+        # Say why (e.g. an old link after enrolling again), with the status of a missing page.
+        return render(request, "enrollment/give_back.html", {"error": exc.message}, status=404)
     if request.method == "POST":
         try:
             services.give_back_seat(token=token)
@@ -151,8 +149,11 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         form = BulkActionForm(request.POST, enrollment_ids=ids)
         if form.is_valid():
             action, chosen = form.cleaned_data["action"], form.cleaned_data["ids"]
+            who = {"actor": request.user, "reason": form.cleaned_data["reason"]}
             if action == "confirm_waitlisted":
-                moved, left = services.confirm_from_waitlist(course=course, enrollment_ids=chosen)
+                moved, left = services.confirm_from_waitlist(
+                    course=course, enrollment_ids=chosen, **who
+                )
                 messages.success(request, _("Spostate tra i confermati: %(n)d.") % {"n": moved})
                 if left:
                     messages.warning(
@@ -161,7 +162,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
                         % {"n": left},
                     )
             else:
-                done = BULK[action](course=course, enrollment_ids=chosen)
+                done = BULK[action](course=course, enrollment_ids=chosen, **who)
                 messages.success(request, _("Iscrizioni aggiornate: %(n)d.") % {"n": done})
             return redirect(request.get_full_path())
         for error in form.errors.values():
@@ -179,6 +180,16 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "bulk_form": BulkActionForm(enrollment_ids=[]),
             "query": request.GET.urlencode(),
         },
+    )
+
+
+@staff_required(MANAGE)
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    enrollment = get_object_or_404(Enrollment.objects.select_related("course", "user"), pk=pk)
+    return render(
+        request,
+        "enrollment/history.html",
+        {"enrollment": enrollment, "changes": list_enrollment_history(enrollment)},
     )
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 
 from courses.models import Course
-from enrollment.selectors import get_availability_map, get_enrollment_panel
+from enrollment.selectors import get_course_status_map, get_enrollment_panel
 
 register = template.Library()
 
@@ -16,9 +16,9 @@ def get_item(mapping: dict, key: Any) -> Any:
 
 
 @register.simple_tag
-def course_availability(courses: list[Course]) -> dict:
-    """Seat counts for a list of courses, computed in one go for the catalogue."""
-    return get_availability_map(courses)
+def course_states(courses: list[Course]) -> dict:
+    """State and seats of a list of courses, computed in one go for the catalogue."""
+    return get_course_status_map(courses)
 
 
 @register.inclusion_tag("enrollment/_panel.html", takes_context=True)

@@ -173,6 +173,7 @@ class _Placeholders(dict):
             "open_course": lambda w: w.open_course.slug,
             "ended_course": lambda w: w.ended_course.slug,
             "session": lambda w: w.sessions[0].pk,
+            "enrollment": lambda w: w.enrollment.pk,
             "code": lambda w: w.certificate.code,
             "activation": lambda w: w.activation,
         }[key](self.world)
@@ -212,6 +213,7 @@ PAGES: dict[str, Visit] = {
     "two-factor-setup": Visit("secretariat", "/accounts/2fa/"),
     "dashboard": Visit("secretariat", "/segreteria/", needs=("open_course", "enrollment")),
     "enrollment-management": Visit("secretariat", ENDED + "/enrollments/", needs=("enrollment",)),
+    "enrollment-history": Visit("secretariat", "/segreteria/enrollments/{enrollment}/history/"),
     "attendance-summary": Visit("secretariat", ENDED + "/attendance/", needs=("enrollment",)),
     "attendance-register": Visit(
         "secretariat", "/segreteria/sessions/{session}/register/", needs=("enrollment",)

@@ -46,8 +46,8 @@ def slow_seat_count(monkeypatch):
     """Widen the window between counting seats and inserting, to make any race visible."""
     original = services._seats_taken
 
-    def slow(course, quota_key):
-        counts = original(course, quota_key)
+    def slow(*args, **kwargs):
+        counts = original(*args, **kwargs)
         time.sleep(0.05)
         return counts
 
@@ -117,3 +117,41 @@ def test_simultaneous_cancellations_promote_each_waiting_person_once():
         Enrollment.objects.filter(course=course).order_by("id").values_list("status", flat=True)
     )
     assert statuses == [S.CANCELLED] * 3 + [S.CONFIRMED] * 3
+
+
+def test_seats_freed_during_a_burst_go_to_those_already_waiting():
+    # given a full course whose quotas add up to more than its capacity, with three Comune
+    # employees waiting while three Terzo settore employees hold every seat
+    course = quota_course(terzo_settore=3, comune=3)
+    Course.objects.filter(pk=course.pk).update(capacity=3)
+    seated = [
+        enroll_participant(user=u, course=course)
+        for u in people(3, organisation_type="terzo_settore")
+    ]
+    waiting = [
+        enroll_participant(user=u, course=course) for u in people(3, organisation_type="comune")
+    ]
+    newcomers = people(3, organisation_type="terzo_settore")
+    assert {e.status for e in waiting} == {S.WAITLISTED}
+    # when the seated cancel while Terzo settore newcomers enrol, all at once
+    barrier = threading.Barrier(6)
+
+    def work(job) -> None:
+        try:
+            barrier.wait()
+            job()
+        finally:
+            connection.close()
+
+    jobs = [lambda e=e: services.cancel_enrollment(enrollment=e) for e in seated] + [
+        lambda u=u: enroll_participant(user=u, course=course) for u in newcomers
+    ]
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then the freed seats went to the people who were waiting, in any interleaving
+    confirmed = Enrollment.objects.filter(course=course, status=S.CONFIRMED)
+    assert sorted(confirmed.values_list("pk", flat=True)) == sorted(e.pk for e in waiting)
+    assert Enrollment.objects.filter(user__in=newcomers, status=S.WAITLISTED).count() == 3

@@ -47,6 +47,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
     "enrollment:dashboard": ("/segreteria/", SECRETARIAT_ONLY),
     "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
+    "enrollment:history": ("/segreteria/enrollments/{enrollment}/history/", SECRETARIAT_ONLY),
     "enrollment:export_csv": (
         "/segreteria/courses/{slug}/enrollments/export.csv",
         SECRETARIAT_ONLY,

@@ -183,7 +183,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@staff_required(MANAGE)
+@secretariat_required(MANAGE)
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     enrollment = get_object_or_404(Enrollment.objects.select_related("course", "user"), pk=pk)
     return render(

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Profile, RetentionPolicy, User
 from accounts.services import ANONYMISED_EMAIL_DOMAIN, PROFILE_FIELDS, anonymise_user
@@ -276,7 +278,9 @@ def erase_participant(*, user: User) -> None:
             continue
         try:
             # The service gives the freed seat to the next in line.
-            cancel_enrollment(enrollment=enrollment, by_secretariat=True)
+            with translation.override(settings.LANGUAGE_CODE):  # the history's language
+                reason = gettext("Cancellazione dei dati personali dell'iscritto.")
+            cancel_enrollment(enrollment=enrollment, by_secretariat=True, reason=reason)
         except EnrollmentError:
             continue
     with transaction.atomic():

@@ -267,6 +267,17 @@ CELERY_BEAT_SCHEDULE["purge-stale-attendance-imports"] = {
     "schedule": 60 * 60,
 }
 
+# --- Questionnaire -------------------------------------------------------------------------------
+# Results are shown only from this many responses and only once the questionnaire has closed,
+# by default this many days after the last session. Answers are published by the beat task in
+# shuffled batches of at least the minimum (all that is left at closing).
+QUESTIONNAIRE_MIN_RESPONSES = env.int("QUESTIONNAIRE_MIN_RESPONSES", default=5)
+QUESTIONNAIRE_CLOSES_AFTER_DAYS = env.int("QUESTIONNAIRE_CLOSES_AFTER_DAYS", default=14)
+CELERY_BEAT_SCHEDULE["publish-questionnaire-responses"] = {
+    "task": "questionnaire.tasks.publish_pending_responses_task",
+    "schedule": 5 * 60,
+}
+
 # --- Security ------------------------------------------------------------------------------------
 # Login throttling (accounts/throttling.py): 5 failures for the same account, however its address
 # is written, from the same client address lock that pair out for 15 minutes. Keyed on the pair,

@@ -4,7 +4,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from questionnaire.models import SCALE_VALUES, Question
 from questionnaire.services import AnswerValue, QuestionData
@@ -152,5 +154,12 @@ class WindowForm(forms.Form):
         required=False,
         input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
-        help_text=_("Vuoto: il questionario resta aperto senza scadenza."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["closes_at"].help_text = ngettext(
+            "Vuoto: %(days)s giorno dopo la fine dell'ultima giornata del corso.",
+            "Vuoto: %(days)s giorni dopo la fine dell'ultima giornata del corso.",
+            settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS,
+        ) % {"days": settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS}

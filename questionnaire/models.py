@@ -29,7 +29,7 @@ class Questionnaire(models.Model):
         _("chiuso dal"),
         null=True,
         blank=True,
-        help_text=_("Vuoto: resta aperto senza scadenza."),
+        help_text=_("Vuoto: un numero prefissato di giorni dopo l'ultima giornata del corso."),
     )
     created_at = models.DateTimeField(_("creato il"), auto_now_add=True)
 
@@ -157,6 +157,35 @@ class Answer(models.Model):
         if self.scale_value is not None:
             return str(self.scale_value)
         return self.choice_value or self.text_value
+
+
+class PendingResponse(models.Model):
+    """One participant's answers, submitted but not yet published into the results.
+
+    Written in its own transaction, after the completion's, and deleted when published in a
+    shuffled batch: the row carries nothing else that could lead back to the completion, so no
+    foreign key but the questionnaire, no timestamp, a random key and no ordering.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    questionnaire = models.ForeignKey(
+        Questionnaire,
+        on_delete=models.PROTECT,
+        related_name="pending_responses",
+        verbose_name=_("questionario"),
+    )
+    answers = models.JSONField(
+        _("risposte"),
+        default=list,
+        help_text=_("Una voce per risposta data: domanda e valore."),
+    )
+
+    class Meta:
+        verbose_name = _("risposte in attesa di pubblicazione")
+        verbose_name_plural = _("risposte in attesa di pubblicazione")
+
+    def __str__(self) -> str:
+        return str(self.pk)
 
 
 class Completion(models.Model):

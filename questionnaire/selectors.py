@@ -6,11 +6,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils import timezone
 
 from enrollment.models import Enrollment
 from enrollment.selectors import list_confirmed_enrollments
-from questionnaire.models import SCALE_VALUES, Answer, Completion, Question, Questionnaire
+from questionnaire.models import (
+    SCALE_VALUES,
+    Answer,
+    Completion,
+    PendingResponse,
+    Question,
+    Questionnaire,
+)
 
 if TYPE_CHECKING:
     from courses.models import Course
@@ -33,7 +41,7 @@ def get_completion(enrollment: Enrollment) -> Completion | None:
 
 @dataclass(frozen=True)
 class QuestionnaireWindow:
-    """When a questionnaire opens (None: not scheduled yet) and closes (None: never)."""
+    """When a questionnaire opens and closes (None: not scheduled yet)."""
 
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
@@ -50,15 +58,21 @@ class QuestionnaireWindow:
 
 
 def get_window(questionnaire: Questionnaire) -> QuestionnaireWindow:
-    """Opening (override, or the last session's start) and closing, in local time.
+    """Opening (override, or the last session's start) and closing (override, or
+    QUESTIONNAIRE_CLOSES_AFTER_DAYS after the last session's end), in local time.
 
     Uses the course's prefetched sessions when present.
     """
-    opens_at = questionnaire.opens_at
-    if opens_at is None:
-        starts = [session.starts_at() for session in questionnaire.course.sessions.all()]
-        opens_at = max(starts, default=None)
-    closes_at = questionnaire.closes_at
+    opens_at, closes_at = questionnaire.opens_at, questionnaire.closes_at
+    if opens_at is None or closes_at is None:
+        sessions = list(questionnaire.course.sessions.all())
+        if opens_at is None:
+            opens_at = max((session.starts_at() for session in sessions), default=None)
+        if closes_at is None and sessions:
+            # Wall-clock days in the course's time zone: the hour stays put across DST.
+            closes_at = max(session.ends_at() for session in sessions) + dt.timedelta(
+                days=settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS
+            )
     return QuestionnaireWindow(
         opens_at=timezone.localtime(opens_at) if opens_at else None,
         closes_at=timezone.localtime(closes_at) if closes_at else None,
@@ -187,8 +201,42 @@ class QuestionResult:
 
 
 @dataclass(frozen=True)
+class Release:
+    """Whether the results may be shown: closed, all published, at least the minimum."""
+
+    closed: bool
+    publishing: bool
+    enough: bool
+    minimum: int
+
+    @property
+    def released(self) -> bool:
+        return self.closed and not self.publishing and self.enough
+
+
+def get_min_responses() -> int:
+    return max(1, settings.QUESTIONNAIRE_MIN_RESPONSES)
+
+
+def get_release(questionnaire: Questionnaire, *, now: dt.datetime | None = None) -> Release:
+    """Results are released only after closing, so that they cannot be differenced between
+    two looks, and only from the minimum number of published responses."""
+    window = get_window(questionnaire)
+    minimum = get_min_responses()
+    return Release(
+        closed=window.has_closed(now or timezone.now()),
+        publishing=questionnaire.pending_responses.exists(),
+        enough=questionnaire.response_sets.count() >= minimum,
+        minimum=minimum,
+    )
+
+
+@dataclass(frozen=True)
 class QuestionnaireResults:
+    """`questions` is empty unless the release allows it; the counts are always there."""
+
     questionnaire: Questionnaire
+    release: Release
     questions: list[QuestionResult]
     responses: int
     completed: int
@@ -219,9 +267,26 @@ def _bars(labelled_counts: list[tuple[str, int]], total: int) -> list[Bar]:
     ]
 
 
-def get_results(course: Course) -> QuestionnaireResults:
-    """Per question: count, mean and distribution, or the free-text answers; response rate."""
+def get_results(course: Course, *, now: dt.datetime | None = None) -> QuestionnaireResults:
+    """Per question: count, mean and distribution, or the free-text answers, when released;
+    the number of responses (completions) and the response rate, always."""
     questionnaire = get_questionnaire(course)
+    release = get_release(questionnaire, now=now)
+    confirmed = list_confirmed_enrollments(course).count()
+    completed = Completion.objects.filter(
+        enrollment__course=course, enrollment__status=Enrollment.Status.CONFIRMED
+    ).count()
+    return QuestionnaireResults(
+        questionnaire=questionnaire,
+        release=release,
+        questions=_question_results(questionnaire) if release.released else [],
+        responses=Completion.objects.filter(enrollment__course=course).count(),
+        completed=completed,
+        confirmed=confirmed,
+    )
+
+
+def _question_results(questionnaire: Questionnaire) -> list[QuestionResult]:
     questions = list_questions(questionnaire)
     counts: dict[int, Counter[int | str]] = defaultdict(Counter)
     rows = (
@@ -268,25 +333,31 @@ def get_results(course: Course) -> QuestionnaireResults:
                 bars=_bars(labelled, total),
             )
         )
-    confirmed = list_confirmed_enrollments(course).count()
-    completed = Completion.objects.filter(
-        enrollment__course=course, enrollment__status=Enrollment.Status.CONFIRMED
-    ).count()
-    return QuestionnaireResults(
-        questionnaire=questionnaire,
-        questions=results,
-        responses=questionnaire.response_sets.count(),
-        completed=completed,
-        confirmed=confirmed,
+    return results
+
+
+def is_window_frozen(questionnaire: Questionnaire, *, now: dt.datetime | None = None) -> bool:
+    """Closed with answers: its results may have been seen, so its dates never change again
+    (reopening it would let a new answer be told apart)."""
+    return get_window(questionnaire).has_closed(now or timezone.now()) and has_answers(
+        questionnaire
     )
 
 
 def has_answers(questionnaire: Questionnaire) -> bool:
-    return questionnaire.response_sets.exists()
+    """Whether anyone has submitted, published or not: then the questions are fixed."""
+    return (
+        Completion.objects.filter(enrollment__course_id=questionnaire.course_id).exists()
+        or PendingResponse.objects.filter(questionnaire=questionnaire).exists()
+        or questionnaire.response_sets.exists()
+    )
 
 
 def list_export_rows(questionnaire: Questionnaire) -> tuple[list[str], list[list[str]]]:
-    """The header (one column per question) and one row per response set, in random order."""
+    """The header (one column per question) and one row per response set, in random order.
+
+    Callers check get_release() first.
+    """
     questions = list_questions(questionnaire)
     column = {question.pk: i for i, question in enumerate(questions)}
     # Response sets have random UUIDs: this order says nothing about who submitted first.

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,11 +21,17 @@ from questionnaire.models import (
     SCALE_VALUES,
     Answer,
     Completion,
+    PendingResponse,
     Question,
     Questionnaire,
     ResponseSet,
 )
-from questionnaire.selectors import get_window
+from questionnaire.selectors import (
+    get_min_responses,
+    get_window,
+    has_answers,
+    is_window_frozen,
+)
 
 if TYPE_CHECKING:
     from courses.models import Course
@@ -170,7 +178,8 @@ def replace_questions(
         # Lock the questionnaire, since submissions lock it too: no answer can arrive between
         # the check below and the replacement, so results never mix two versions.
         Questionnaire.objects.select_for_update(no_key=True).get(pk=questionnaire.pk)
-        if ResponseSet.objects.filter(questionnaire=questionnaire).exists():
+        # Completions count too: their answers may still be waiting to be published.
+        if has_answers(questionnaire):
             raise QuestionnaireError(
                 gettext(
                     "Il questionario ha già delle risposte: le domande non si possono più "
@@ -188,7 +197,12 @@ def update_questionnaire_window(
     opens_at: dt.datetime | None,
     closes_at: dt.datetime | None,
 ) -> Questionnaire:
-    """Set when the questionnaire opens (None: last session's start) and closes (None: never)."""
+    """Set when the questionnaire opens (None: last session's start) and closes (None: the set
+    number of days after the last session); once closed with answers, no longer."""
+    if is_window_frozen(questionnaire):
+        raise QuestionnaireError(
+            gettext("Il questionario è già chiuso: le sue date non si possono più modificare.")
+        )
     questionnaire.opens_at = opens_at
     questionnaire.closes_at = closes_at
     try:
@@ -235,7 +249,7 @@ def submit_questionnaire(
     answers: Mapping[int, AnswerValue],
     now: dt.datetime | None = None,
 ) -> Completion:
-    """Record a participant's completion and their anonymous answers, once, in one transaction."""
+    """Record a participant's completion at once, then their answers in the anonymous pool."""
     now = now or timezone.now()
     questionnaire = get_or_create_questionnaire(course=enrollment.course)
     try:
@@ -266,10 +280,6 @@ def submit_questionnaire(
                 if (row := _answer_for(question, answers.get(question.pk))) is not None
             ]
             completion = Completion.objects.create(enrollment=enrollment, completed_at=now)
-            response_set = ResponseSet.objects.create(questionnaire=questionnaire)
-            for row in rows:
-                row.response_set = response_set
-            Answer.objects.bulk_create(rows)
             transaction.on_commit(lambda: _notify_completion(enrollment.pk))
     except IntegrityError as exc:
         if not Completion.objects.filter(enrollment_id=enrollment.pk).exists():
@@ -277,7 +287,85 @@ def submit_questionnaire(
         raise QuestionnaireError(
             gettext("Hai già compilato questo questionario: non è possibile inviarlo di nuovo.")
         ) from exc
+    # Not in the completion's transaction: rows written together share a transaction id
+    # (xmin) that anyone with the database or a backup could join on. Once the completion has
+    # committed the questions are locked (has_answers), so the answers validated above still
+    # fit. Should this write fail, the answers are lost but the completion, which the
+    # certificate depends on, stands.
+    with transaction.atomic(durable=True):
+        PendingResponse.objects.create(
+            questionnaire=questionnaire,
+            answers=[
+                {
+                    "question_id": row.question_id,
+                    "scale_value": row.scale_value,
+                    "choice_value": row.choice_value,
+                    "text_value": row.text_value,
+                }
+                for row in rows
+            ],
+        )
     return completion
+
+
+def publish_pending_responses(
+    *, now: dt.datetime | None = None, rng: random.Random | None = None
+) -> int:
+    """Move pending answers into the results in shuffled batches; returns how many.
+
+    While a questionnaire is open, a batch goes out only when the pool holds twice the minimum,
+    and the minimum stays behind, so that the last batch, published whole at closing, is never
+    smaller than the minimum either (each batch's members can be bounded by transaction ids).
+    """
+    now = now or timezone.now()
+    rng = rng or random.SystemRandom()
+    ids = (
+        PendingResponse.objects.order_by("questionnaire_id")
+        .values_list("questionnaire_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        _publish_batch(questionnaire_id=pk, now=now, rng=rng, minimum=get_min_responses())
+        for pk in list(ids)
+    )
+
+
+def _publish_batch(
+    *, questionnaire_id: int, now: dt.datetime, rng: random.Random, minimum: int
+) -> int:
+    with transaction.atomic(durable=True):
+        # Lock the questionnaire, since two runs of the task may overlap: the second then finds
+        # the rows the first one published already deleted.
+        questionnaire = (
+            Questionnaire.objects.select_for_update(no_key=True)
+            .select_related("course")
+            .get(pk=questionnaire_id)
+        )
+        pending = list(PendingResponse.objects.filter(questionnaire=questionnaire))
+        rng.shuffle(pending)
+        if get_window(questionnaire).has_closed(now):
+            batch = pending
+        elif len(pending) >= 2 * minimum:
+            batch = pending[: len(pending) - minimum]
+        else:
+            return 0
+        questions = set(questionnaire.questions.values_list("pk", flat=True))
+        response_sets, answers = [], []
+        # Rows are inserted in shuffled order, so their physical order (what a plain SELECT
+        # returns) is not the order of submission; all of them get this transaction's xmin.
+        for row in batch:
+            response_set = ResponseSet(id=uuid.uuid4(), questionnaire=questionnaire)
+            response_sets.append(response_set)
+            answers += [
+                Answer(response_set=response_set, **answer)
+                for answer in row.answers
+                if answer["question_id"] in questions
+            ]
+        rng.shuffle(answers)
+        ResponseSet.objects.bulk_create(response_sets)
+        Answer.objects.bulk_create(answers)
+        PendingResponse.objects.filter(pk__in=[row.pk for row in batch]).delete()
+    return len(batch)
 
 
 def _notify_completion(enrollment_id: int) -> None:

@@ -17,9 +17,11 @@ from questionnaire.selectors import (
     ParticipantState,
     get_participant_status,
     get_questionnaire,
+    get_release,
     get_results,
     get_window,
     has_answers,
+    is_window_frozen,
     list_export_rows,
     list_questions,
 )
@@ -77,7 +79,20 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
-    header, rows = list_export_rows(get_questionnaire(course))
+    questionnaire = get_questionnaire(course)
+    release = get_release(questionnaire)
+    if not release.released:
+        # Below the minimum or before closing, a file would show what the page withholds.
+        messages.error(
+            request,
+            _(
+                "Esportazione non disponibile: le risposte si esportano solo quando il "
+                "questionario è chiuso e sono almeno %(minimum)s, come indicato qui sotto."
+            )
+            % {"minimum": release.minimum},
+        )
+        return redirect("questionnaire:results", slug=course.slug)
+    header, rows = list_export_rows(questionnaire)
     filename = f"questionario-{course.slug}-{timezone.localdate():%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -134,5 +149,6 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
             "formset": formset,
             "window_form": window_form,
             "window": get_window(questionnaire),
+            "window_frozen": is_window_frozen(questionnaire),
         },
     )

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import random
 import threading
 
 import pytest
 from django.db import connection
 
-from questionnaire.models import Answer, Completion, Questionnaire, ResponseSet
-from questionnaire.selectors import get_questionnaire, list_questions
-from questionnaire.services import QuestionnaireError, submit_questionnaire
+from questionnaire.models import Completion, PendingResponse, Questionnaire, ResponseSet
+from questionnaire.selectors import get_questionnaire, get_window, list_questions
+from questionnaire.services import (
+    QuestionnaireError,
+    publish_pending_responses,
+    submit_questionnaire,
+)
 from tests.factories import EnrollmentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -51,8 +58,7 @@ def _assert_exactly_one_submission(outcomes: list[object], answers: dict[int, in
     assert all("già compilato" in o.message for o in refused)
     assert Completion.objects.count() == 1
     # The loser's answers were rolled back with its completion: results count one person once.
-    assert ResponseSet.objects.count() == 1
-    assert Answer.objects.count() == len(answers)
+    assert [len(p.answers) for p in PendingResponse.objects.all()] == [len(answers)]
 
 
 def test_simultaneous_submissions_are_recorded_once(open_course):
@@ -72,3 +78,74 @@ def test_the_unique_completion_alone_refuses_simultaneous_submissions(open_cours
     outcomes = _race(enrollment_id, answers, runners=3)
 
     _assert_exactly_one_submission(outcomes, answers)
+
+
+# --- Two runs of the publishing task at once ---------------------------------------------------
+
+
+class _MeetingShuffler(random.Random):
+    """Waits at its first shuffle (right after reading the pool) for the other run to read too.
+
+    With the questionnaire lock the other run cannot get there, and the wait times out.
+    """
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        super().__init__(1)
+        self.barrier = barrier
+        self.waited = False
+
+    def shuffle(self, x: list) -> None:  # type: ignore[override]
+        if not self.waited:
+            self.waited = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.barrier.wait(timeout=3)
+        super().shuffle(x)
+
+
+def _publish_twice_at_once(now) -> list[object]:
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def publish() -> None:
+        try:
+            outcomes.append(publish_pending_responses(now=now, rng=_MeetingShuffler(barrier)))
+        except BaseException as exc:  # noqa: BLE001 - checked by the caller
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _pool_of(open_course, count: int) -> dt.datetime:
+    questions = list_questions(get_questionnaire(open_course))
+    answers = {q.pk: 4 for q in questions if q.required}
+    for _ in range(count):
+        submit_questionnaire(enrollment=EnrollmentFactory(course=open_course), answers=answers)
+    return get_window(get_questionnaire(open_course)).closes_at
+
+
+def test_two_simultaneous_publications_publish_each_response_once(open_course):
+    closes_at = _pool_of(open_course, 4)
+
+    outcomes = _publish_twice_at_once(closes_at)
+
+    assert sorted(outcomes) == [0, 4]
+    assert ResponseSet.objects.count() == 4
+    assert not PendingResponse.objects.exists()
+
+
+def test_without_the_lock_two_publications_would_publish_twice(open_course, monkeypatch):
+    """Control: with the questionnaire lock patched out, both runs publish the same pool."""
+    closes_at = _pool_of(open_course, 4)
+    manager = Questionnaire.objects
+    monkeypatch.setattr(manager, "select_for_update", lambda **kwargs: manager.all())
+
+    _publish_twice_at_once(closes_at)
+
+    assert ResponseSet.objects.count() == 8

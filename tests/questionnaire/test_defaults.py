@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import threading
 
 import pytest
@@ -72,3 +73,17 @@ def test_simultaneous_first_looks_create_one_questionnaire():
     assert errors == []
     assert Questionnaire.objects.filter(course=course).count() == 1
     assert Question.objects.count() == 6
+
+
+def test_the_demo_course_held_months_ago_keeps_its_questionnaire_open(db):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from courses.models import Course
+    from questionnaire.selectors import get_window
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+
+    course = Course.objects.get(code="C5092Z/1")
+    assert get_window(get_or_create_questionnaire(course=course)).is_open(timezone.now())

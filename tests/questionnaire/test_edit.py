@@ -4,20 +4,22 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from questionnaire.forms import question_initial
 from questionnaire.models import Question, Questionnaire
-from questionnaire.selectors import get_questionnaire
+from questionnaire.selectors import get_questionnaire, get_window, has_answers
 from questionnaire.services import (
     QuestionData,
     QuestionnaireError,
     replace_questions,
+    submit_questionnaire,
     update_questionnaire_window,
 )
-from tests.factories import UserFactory
-from tests.questionnaire.factories import AnswerFactory
+from tests.factories import EnrollmentFactory, UserFactory
+from tests.questionnaire.factories import AnswerFactory, question_ids
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -209,3 +211,88 @@ def test_window_form_shows_the_error(client, secretariat, course):
     )
 
     assert "La chiusura deve seguire l&#x27;apertura." in response.content.decode()
+
+
+def test_questions_are_locked_as_soon_as_someone_submits(open_course, questionnaire):
+    # The answers wait unpublished in the pool; the questions they answer must not change.
+    submit_questionnaire(
+        enrollment=EnrollmentFactory(course=open_course),
+        answers={question_ids(questionnaire)["Contenuti"]: 4},
+    )
+    assert not questionnaire.response_sets.exists()
+
+    assert has_answers(questionnaire)
+    with pytest.raises(QuestionnaireError, match="già delle risposte"):
+        replace_questions(
+            questionnaire=questionnaire, questions=[QuestionData(text="Nuova", kind="text")]
+        )
+
+
+def test_a_closed_questionnaire_with_answers_cannot_be_reopened(open_course, questionnaire):
+    # Reopening after the results were released would let one more answer be told apart.
+    submit_questionnaire(
+        enrollment=EnrollmentFactory(course=open_course),
+        answers={question_ids(questionnaire)["Contenuti"]: 4},
+    )
+    closes_at = get_window(questionnaire).closes_at
+
+    with (
+        time_machine.travel(closes_at, tick=False),
+        pytest.raises(QuestionnaireError, match="è già chiuso"),
+    ):
+        update_questionnaire_window(
+            questionnaire=questionnaire, opens_at=None, closes_at=closes_at + dt.timedelta(days=30)
+        )
+
+    questionnaire.refresh_from_db()
+    assert questionnaire.closes_at is None
+
+
+def test_the_closing_can_be_moved_while_open(open_course, questionnaire):
+    closes_at = get_window(questionnaire).closes_at
+
+    with time_machine.travel(closes_at - dt.timedelta(minutes=1), tick=False):
+        update_questionnaire_window(
+            questionnaire=questionnaire, opens_at=None, closes_at=closes_at + dt.timedelta(days=7)
+        )
+
+    questionnaire.refresh_from_db()
+    assert questionnaire.closes_at == closes_at + dt.timedelta(days=7)
+
+
+def test_a_closed_questionnaire_nobody_answered_can_be_reopened(open_course, questionnaire):
+    closes_at = get_window(questionnaire).closes_at
+
+    with time_machine.travel(closes_at, tick=False):
+        update_questionnaire_window(
+            questionnaire=questionnaire, opens_at=None, closes_at=closes_at + dt.timedelta(days=30)
+        )
+
+    assert get_window(questionnaire).closes_at == closes_at + dt.timedelta(days=30)
+
+
+def test_edit_page_offers_no_date_form_once_closed_with_answers(
+    client, secretariat, open_course, questionnaire
+):
+    submit_questionnaire(
+        enrollment=EnrollmentFactory(course=open_course),
+        answers={question_ids(questionnaire)["Contenuti"]: 4},
+    )
+    client.force_login(secretariat)
+    closes_at = get_window(questionnaire).closes_at
+
+    with time_machine.travel(closes_at - dt.timedelta(minutes=1), tick=False):
+        before = client.get(_url(open_course)).content.decode()
+    with time_machine.travel(closes_at, tick=False):
+        after = client.get(_url(open_course)).content.decode()
+        refused = client.post(
+            _url(open_course),
+            {"action": "window", "opens_at": "", "closes_at": "2099-01-01T09:00"},
+        ).content.decode()
+
+    assert 'value="window"' in before
+    assert 'value="window"' not in after
+    assert "le date non si possono più modificare" in after
+    assert "le date non si possono più modificare" in refused
+    questionnaire.refresh_from_db()
+    assert questionnaire.closes_at is None

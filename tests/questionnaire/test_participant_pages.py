@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from enrollment.models import Enrollment
-from questionnaire.models import Completion, Questionnaire, ResponseSet
+from questionnaire.models import Completion, PendingResponse, Questionnaire
 from tests.factories import CourseFactory, EnrollmentFactory, ParticipantFactory, SessionFactory
 from tests.questionnaire.factories import CompletionFactory, question_ids
 
@@ -87,7 +87,7 @@ def test_participant_completes_it_once_in_the_browser(client, enrollment):
     again = client.post(_url(enrollment.course), data)
     assert again.status_code == 200
     assert "Hai compilato il questionario " in again.content.decode()
-    assert ResponseSet.objects.count() == 1
+    assert PendingResponse.objects.count() == 1
 
 
 def test_missing_required_answer_keeps_the_other_answers_on_the_form(client, enrollment):
@@ -108,7 +108,7 @@ def test_missing_required_answer_keeps_the_other_answers_on_the_form(client, enr
     assert checked == [(str(second), "2")]
     assert "Aula troppo calda</textarea>" in html
     assert not Completion.objects.exists()
-    assert not ResponseSet.objects.exists()
+    assert not PendingResponse.objects.exists()
 
 
 @pytest.fixture

@@ -10,17 +10,22 @@ from django.utils import timezone
 
 from enrollment.models import Enrollment
 from portal.celery import app as celery_app
-from questionnaire.models import Answer, Completion, Question, ResponseSet
-from questionnaire.selectors import get_completion, has_completed
+from questionnaire.models import Answer, Completion, PendingResponse, Question, ResponseSet
+from questionnaire.selectors import get_completion, get_questionnaire, get_window, has_completed
 from questionnaire.services import (
     CERTIFICATE_TASK,
     QuestionnaireError,
+    publish_pending_responses,
     submit_questionnaire,
 )
 from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory
 from tests.questionnaire.factories import CompletionFactory, question_ids
 
 ROME = ZoneInfo("Europe/Rome")
+
+
+def _publish(questionnaire) -> None:
+    publish_pending_responses(now=get_window(questionnaire).closes_at)
 
 
 def test_submission_records_completion_and_unlinked_answers(enrollment, questionnaire):
@@ -32,6 +37,7 @@ def test_submission_records_completion_and_unlinked_answers(enrollment, question
     )
 
     assert completion.enrollment == enrollment
+    _publish(questionnaire)
     response_set = ResponseSet.objects.get()
     assert response_set.questionnaire == questionnaire
     stored = {a.question.text: str(a) for a in response_set.answers.select_related("question")}
@@ -45,6 +51,7 @@ def test_blank_optional_answers_are_not_stored(enrollment, questionnaire):
         enrollment=enrollment,
         answers={ids["Contenuti"]: 3, ids["Lo consiglieresti?"]: None, ids["Suggerimenti"]: " "},
     )
+    _publish(questionnaire)
 
     assert list(Answer.objects.values_list("scale_value", flat=True)) == [3]
     assert ResponseSet.objects.count() == 1
@@ -58,6 +65,8 @@ def test_second_submission_is_refused_and_stores_nothing(enrollment, questionnai
         submit_questionnaire(enrollment=enrollment, answers={ids["Contenuti"]: 1})
 
     assert Completion.objects.count() == 1
+    assert PendingResponse.objects.count() == 1
+    _publish(questionnaire)
     assert ResponseSet.objects.count() == 1
     assert list(Answer.objects.values_list("scale_value", flat=True)) == [4]
 
@@ -76,6 +85,7 @@ def test_required_question_is_enforced(enrollment, questionnaire):
         submit_questionnaire(enrollment=enrollment, answers={ids["Suggerimenti"]: "Bene"})
 
     assert not Completion.objects.exists()
+    assert not PendingResponse.objects.exists()
     assert not ResponseSet.objects.exists()
     assert not Answer.objects.exists()
 
@@ -192,9 +202,42 @@ def test_questionnaire_is_refused_after_its_closing_date(enrollment, questionnai
         submit_questionnaire(enrollment=enrollment, answers={ids["Contenuti"]: 4})
 
 
-def test_without_a_closing_date_it_stays_open_months_later(dated_course):
+def test_without_a_closing_date_it_closes_the_set_days_after_the_last_session(
+    dated_course, settings
+):
+    # The last session (11 March 2030, 14:00) ends at 18:00: closing 14 days later.
+    settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS = 14
+    early, late = EnrollmentFactory.create_batch(2, course=dated_course)
+
+    with time_machine.travel(dt.datetime(2030, 3, 25, 17, 59, tzinfo=ROME), tick=False):
+        submit_questionnaire(enrollment=early, answers=_answer_all_scales(early))
+    with (
+        time_machine.travel(dt.datetime(2030, 3, 25, 18, 0, tzinfo=ROME), tick=False),
+        pytest.raises(QuestionnaireError, match="non è aperto"),
+    ):
+        submit_questionnaire(enrollment=late, answers=_answer_all_scales(late))
+
+    assert has_completed(early) and not has_completed(late)
+    assert get_window(dated_course.questionnaire).closes_at == dt.datetime(
+        2030, 3, 25, 18, 0, tzinfo=ROME
+    )
+
+
+def test_the_days_before_closing_are_a_setting(dated_course, settings):
+    settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS = 30
+    enrollment = EnrollmentFactory(course=dated_course)
+
+    with time_machine.travel(dt.datetime(2030, 4, 10, 17, 59, tzinfo=ROME), tick=False):
+        submit_questionnaire(enrollment=enrollment, answers=_answer_all_scales(enrollment))
+
+    assert has_completed(enrollment)
+
+
+def test_an_explicit_closing_date_wins_over_the_default(dated_course):
     enrollment = EnrollmentFactory(course=dated_course)
     answers = _answer_all_scales(enrollment)
+    dated_course.questionnaire.closes_at = dt.datetime(2031, 1, 31, tzinfo=ROME)
+    dated_course.questionnaire.save(update_fields=["closes_at"])
 
     with time_machine.travel(dt.datetime(2031, 1, 15, 10, 0, tzinfo=ROME), tick=False):
         submit_questionnaire(enrollment=enrollment, answers=answers)
@@ -314,3 +357,21 @@ def test_with_a_broker_the_task_is_sent_by_name(
 
     assert sent == [(CERTIFICATE_TASK, [enrollment.pk])]
     assert certificate_task == []
+
+
+def test_the_default_closing_keeps_the_hour_across_daylight_saving(db, settings):
+    # Last session ends on 20 March 2030 at 18:00 (CET); 14 days later is in summer time.
+    settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS = 14
+    course = CourseFactory(sessions=0, enrollment_deadline=dt.date(2030, 2, 1))
+    SessionFactory(course=course, date=dt.date(2030, 3, 20), start=dt.time(14, 0))
+
+    window = get_window(get_questionnaire(course))
+
+    assert window.closes_at == dt.datetime(2030, 4, 3, 18, 0, tzinfo=ROME)
+    assert window.closes_at.utcoffset() == dt.timedelta(hours=2)
+
+
+def test_without_sessions_there_is_no_default_closing(db):
+    course = CourseFactory(sessions=0)
+
+    assert get_window(get_questionnaire(course)).closes_at is None

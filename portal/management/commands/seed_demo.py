@@ -47,6 +47,7 @@ class Command(BaseCommand):
             group = self._secretariat_group()
             self._users(group, password)
             self._past_edition_attendance()
+        self._past_edition_questionnaire()
         created = self._bulk_participants(participants, password) if participants else 0
         self.stdout.write(
             self.style.SUCCESS(
@@ -215,6 +216,19 @@ class Command(BaseCommand):
                     source=Source.ADMIN,
                     source_detail="seed_demo",
                 )
+
+    def _past_edition_questionnaire(self) -> None:
+        """C5092Z/1 was held months ago, so by default its questionnaire has closed: keep it open
+        in the demo, so that its participants can fill it in and get their certificates."""
+        from questionnaire.services import get_or_create_questionnaire, update_questionnaire_window
+
+        questionnaire = get_or_create_questionnaire(course=Course.objects.get(code="C5092Z/1"))
+        if questionnaire.closes_at is None:
+            update_questionnaire_window(
+                questionnaire=questionnaire,
+                opens_at=None,
+                closes_at=timezone.now() + dt.timedelta(days=90),
+            )
 
     def _bulk_participants(self, count: int, password: str) -> int:
         """Add participant-1 … participant-N quickly: one hash, bulk inserts."""

@@ -511,7 +511,8 @@ def _check_certificate_trust(
 def _check_signer_certificate(
     cert: x509.Certificate, signing_time: datetime | None, now: datetime, errors: list[str]
 ) -> None:
-    # B-B carries no time-stamp, so the certificate must be valid now (checklist item 20).
+    # B-B carries no time-stamp, so the certificate must be valid now (checklist item 20), or
+    # at the moment the caller's own records say the file was signed.
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         errors.append("signer certificate is outside its validity period")
     if signing_time is not None and not (
@@ -528,16 +529,24 @@ def _check_signer_certificate(
         errors.append("signer certificate keyUsage allows neither signatures nor seals")
 
 
-def verify_p7m(p7m: bytes, *, trusted_ca_pem: bytes | None = None) -> VerificationResult:
+def verify_p7m(
+    p7m: bytes, *, trusted_ca_pem: bytes | None = None, at: datetime | None = None
+) -> VerificationResult:
     """Verify a CAdES B-B ``.p7m`` with one signer; never raises on bad input.
 
     Without ``trusted_ca_pem`` a valid result proves only integrity and self-consistency (the
     embedded certificate made the signature); with it, the signer certificate must be directly
     issued by one of the PEM certificates. Revocation is not checked.
+
+    Certificates are checked for validity ``at`` the given moment, default now. B-B has no
+    time-stamp, so only a caller that knows independently when the file was signed (the issuer's
+    own record of it) may pass that moment, e.g. to verify a file after its seal expired.
     """
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise ValueError("at must be timezone-aware")
     result = VerificationResult(valid=False)
     try:
-        _verify_into(p7m, trusted_ca_pem, result)
+        _verify_into(p7m, trusted_ca_pem, result, at)
     except _EnvelopeError as exc:
         result.errors.append(str(exc))
     except Exception as exc:  # garbage must yield a result, whatever asn1crypto raises
@@ -548,7 +557,9 @@ def verify_p7m(p7m: bytes, *, trusted_ca_pem: bytes | None = None) -> Verificati
     return result
 
 
-def _verify_into(p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationResult) -> None:
+def _verify_into(
+    p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationResult, at: datetime | None
+) -> None:
     errors = result.errors
     signed_data = _load_signed_data(p7m)
 
@@ -606,7 +617,7 @@ def _verify_into(p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationR
 
     _check_signature(signer_info, attr_encodings, cert, hash_name, result)
 
-    now = _utc_now()
+    now = _utc_now() if at is None else at.astimezone(UTC)
     _check_signer_certificate(cert, result.signing_time, now, errors)
     if trusted_ca_pem is not None:
         _check_certificate_trust(cert, trusted_ca_pem, now, errors)

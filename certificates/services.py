@@ -44,7 +44,7 @@ from certificates.selectors import (
     get_eligibility,
     list_recently_ended_courses,
 )
-from certificates.signing import Signer
+from certificates.signing import Signer, envelope_certificates
 from courses.models import Course
 from enrollment.models import Enrollment
 from portal.dispatch import enqueue_on_commit
@@ -495,6 +495,29 @@ def revoke_certificate(*, certificate: Certificate, reason: str, actor: User | N
             raise CertificateError(gettext("L'attestato è già revocato."))
         _revoke(certificate, reason=reason.strip(), now=timezone.now(), actor=actor)
     return certificate
+
+
+def record_missing_seals() -> int:
+    """Link certificates issued before seals were recorded to the seal read from their file.
+
+    Only a file whose SHA-256 matches our record is read: then the certificates it embeds are
+    the ones we signed with. Returns how many certificates were linked.
+    """
+    linked = 0
+    for certificate in Certificate.objects.filter(seal__isnull=True).order_by("pk").iterator():
+        try:
+            with certificate.file.open("rb") as fh:
+                p7m = fh.read()
+            if hashlib.sha256(p7m).hexdigest() != certificate.sha256:
+                raise ValueError("the stored file does not match its SHA-256")
+            signer_certificate, chain = envelope_certificates(p7m)
+        except (OSError, ValueError) as exc:
+            logger.warning("no seal recorded for certificate %s: %s", certificate.serial, exc)
+            continue
+        ca_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+        seal = get_seal_record(certificate=signer_certificate, ca_pem=ca_pem)
+        linked += Certificate.objects.filter(pk=certificate.pk, seal__isnull=True).update(seal=seal)
+    return linked
 
 
 def issue_certificate_if_eligible(*, enrollment_id: int) -> Certificate | None:

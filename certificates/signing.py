@@ -41,6 +41,7 @@ __all__ = [
     "FileSigner",
     "Signer",
     "VerificationResult",
+    "envelope_certificates",
     "parse_signed_attributes",
     "verify_p7m",
 ]
@@ -439,6 +440,31 @@ def parse_signed_attributes(p7m: bytes) -> dict[str, list[Any]]:
         raise ValueError(str(exc)) from exc
     except Exception as exc:  # normalise asn1crypto's assorted exceptions
         raise ValueError(f"malformed CMS structure: {exc}") from exc
+
+
+def envelope_certificates(p7m: bytes) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The signer's certificate and the other certificates embedded in a ``.p7m``.
+
+    Parsing only: nothing is verified. Raises ValueError on anything but a one-signer envelope.
+    """
+    try:
+        signed_data = _load_signed_data(p7m)
+        signer_infos = signed_data["signer_infos"]
+        if len(signer_infos) != 1:
+            raise _EnvelopeError(f"expected exactly one SignerInfo, found {len(signer_infos)}")
+        signer_der = _find_signer_certificate(signed_data, signer_infos[0]["sid"]).dump()
+        others = [
+            choice.chosen.dump()
+            for choice in (signed_data["certificates"] or [])
+            if choice.name == "certificate"
+        ]
+    except _EnvelopeError as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # normalise asn1crypto's assorted exceptions
+        raise ValueError(f"malformed CMS structure: {exc}") from exc
+    return x509.load_der_x509_certificate(signer_der), [
+        x509.load_der_x509_certificate(der) for der in others if der != signer_der
+    ]
 
 
 def _find_signer_certificate(

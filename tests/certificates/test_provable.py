@@ -90,3 +90,24 @@ def test_a_file_we_did_not_issue_is_checked_now_against_the_current_ca(client, e
 
     assert "non corrisponde ad alcun attestato" in page
     assert certificate.serial not in page
+
+
+def test_certificates_issued_before_seals_were_recorded_get_theirs(make_eligible, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    legacy, _ = issue_certificate(enrollment=make_eligible())
+    tampered, _ = issue_certificate(enrollment=make_eligible())
+    seal = legacy.seal
+    Certificate.objects.update(seal=None)  # as after the upgrade
+    Certificate.objects.filter(pk=tampered.pk).update(sha256="0" * 64)
+
+    out = io.StringIO()
+    call_command("record_certificate_seals", stdout=out)
+
+    legacy.refresh_from_db()
+    tampered.refresh_from_db()
+    assert legacy.seal == seal
+    assert tampered.seal is None  # a file that is not what we recorded proves nothing
+    assert "1" in out.getvalue()

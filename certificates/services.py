@@ -375,8 +375,9 @@ def _issue(
     now: dt.datetime | None,
     actor: User | None = None,
 ) -> tuple[Certificate, bool]:
-    code_taken = False
+    code_taken = False  # why the last attempt started over, for the final refusal
     for _attempt in range(MAX_ATTEMPTS):
+        code_taken = False
         enrollment = _load(enrollment_id)
         current = Certificate.objects.filter(enrollment_id=enrollment_id, status=VALID).first()
         if replacing is None and current is not None:

@@ -160,3 +160,13 @@ def test_the_secretariat_sees_the_real_refusal(client, secretariat, eligible):
     )
 
     assert f"sostituito dalla versione n. {new.serial}" in response.content.decode()
+
+
+def test_a_code_that_keeps_colliding_says_so(make_eligible, monkeypatch):
+    first, _ = issue_certificate(enrollment=make_eligible())
+    monkeypatch.setattr(services, "new_verification_code", lambda: first.code)
+    enrollment = make_eligible()
+
+    with pytest.raises(CertificateError, match="codice di verifica generato è già in uso"):
+        issue_certificate(enrollment=enrollment)
+    assert not Certificate.objects.filter(enrollment=enrollment).exists()

@@ -170,3 +170,35 @@ def test_a_code_that_keeps_colliding_says_so(make_eligible, monkeypatch):
     with pytest.raises(CertificateError, match="codice di verifica generato è già in uso"):
         issue_certificate(enrollment=enrollment)
     assert not Certificate.objects.filter(enrollment=enrollment).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
+    import threading
+
+    from django.db import connection
+
+    certificate, _ = issue_certificate(enrollment=eligible)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def revoke(reason: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(revoke_certificate(certificate=certificate, reason=reason, actor=None))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=revoke, args=(r,)) for r in ("Primo", "Secondo")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(results) == 2 and len(errors) == 1, results
+    assert isinstance(errors[0], CertificateError) and "già revocato" in errors[0].message
+    assert CertificateChange.objects.filter(certificate=certificate).count() == 1

@@ -172,14 +172,11 @@ def test_a_code_that_keeps_colliding_says_so(make_eligible, monkeypatch):
     assert not Certificate.objects.filter(enrollment=enrollment).exists()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
+def _revoke_twice_at_once(certificate: Certificate) -> list[object]:
     import threading
 
     from django.db import connection
 
-    certificate, _ = issue_certificate(enrollment=eligible)
     barrier = threading.Barrier(2)
     results: list[object] = []
 
@@ -187,7 +184,7 @@ def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
         try:
             barrier.wait(timeout=10)
             results.append(revoke_certificate(certificate=certificate, reason=reason, actor=None))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
             results.append(exc)
         finally:
             connection.close()
@@ -197,8 +194,42 @@ def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
+    certificate, _ = issue_certificate(enrollment=eligible)
+
+    results = _revoke_twice_at_once(certificate)
 
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(results) == 2 and len(errors) == 1, results
     assert isinstance(errors[0], CertificateError) and "già revocato" in errors[0].message
     assert CertificateChange.objects.filter(certificate=certificate).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_locks_both_revocations_are_logged(eligible, monkeypatch):
+    """Shows that the test above can fail: with the row locks gone, both read "valid"."""
+    import threading
+
+    from django.db.models import QuerySet
+
+    certificate, _ = issue_certificate(enrollment=eligible)
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+    both_read_valid = threading.Barrier(2)
+    real_revoke = services._revoke
+
+    def revoke_after_both_read(*args, **kwargs):
+        both_read_valid.wait(timeout=10)
+        return real_revoke(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_revoke", revoke_after_both_read)
+
+    results = _revoke_twice_at_once(certificate)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert CertificateChange.objects.filter(certificate=certificate).count() == 2

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from certificates import services
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateChange, Seal
 
 
 @admin.register(Certificate)
@@ -21,11 +21,12 @@ class CertificateAdmin(admin.ModelAdmin):
         "version",
         "status",
         "issued_at",
+        "notification_status",
         "notified_at",
     ]
-    list_filter = ["status", "fcoas_awarded", "issued_at"]
+    list_filter = ["status", "notification_status", "fcoas_awarded", "issued_at"]
     search_fields = ["serial", "code", "holder_last_name", "codice_fiscale", "course_code"]
-    list_select_related = ["enrollment"]
+    list_select_related = ["enrollment", "seal"]
     actions = ["reissue_selected"]
     exclude = ["file"]
 
@@ -49,7 +50,9 @@ class CertificateAdmin(admin.ModelAdmin):
         for certificate in queryset.filter(status=Certificate.Status.VALID):
             try:
                 services.reissue_certificate(
-                    certificate=certificate, reason=str(_("Nuova emissione dall'amministrazione"))
+                    certificate=certificate,
+                    reason=str(_("Nuova emissione dall'amministrazione")),
+                    actor=request.user,
                 )
             except services.CertificateError as exc:
                 self.message_user(request, f"{certificate.serial}: {exc.message}", messages.ERROR)
@@ -57,3 +60,32 @@ class CertificateAdmin(admin.ModelAdmin):
                 done += 1
         if done:
             self.message_user(request, _("Nuove versioni emesse: %(n)d.") % {"n": done})
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CertificateChange)
+class CertificateChangeAdmin(_ReadOnlyAdmin):
+    """The audit trail of re-issues and revocations: read only, append only."""
+
+    list_display = ["changed_at", "certificate", "action", "replacement", "changed_by", "reason"]
+    list_filter = ["action", "changed_at"]
+    search_fields = ["certificate__serial", "certificate__holder_last_name", "reason"]
+    list_select_related = ["certificate", "replacement", "changed_by"]
+
+
+@admin.register(Seal)
+class SealAdmin(_ReadOnlyAdmin):
+    """The seal certificates that signed certificates, kept for verification."""
+
+    list_display = ["subject", "serial_number", "not_before", "not_after", "first_used_at"]
+    search_fields = ["subject", "fingerprint", "serial_number"]

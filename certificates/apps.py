@@ -10,4 +10,4 @@ class CertificatesConfig(AppConfig):
         # Register the Celery tasks in every process, not only in workers: the questionnaire
         # sends "certificates.tasks.issue_certificate_if_eligible_task" by name, and only if
         # it finds it registered.
-        from certificates import tasks  # noqa: F401
+        from certificates import checks, tasks  # noqa: F401

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from certificates.formatting import format_hours, long_date
-from certificates.models import Certificate
+from certificates.models import Certificate, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +49,23 @@ def build_ready_message(certificate: Certificate) -> EmailMultiAlternatives:
     return message
 
 
+class TransientEmailError(Exception):
+    """The mail server could not take the message now; try again later."""
+
+
+# Attempts before the e-mail is given up and listed for the secretariat.
+MAX_ATTEMPTS = 7
+
+
 def send_certificate_ready(*, certificate_id: int) -> bool:
     """Send the e-mail once; True if this call sent it.
 
-    The row stays locked while the message goes out, so a task delivered twice waits here and
-    then finds notified_at already set. Transient SMTP errors propagate (the task retries);
-    a permanent refusal (5xx) is recorded and not retried.
+    The certificate row is the outbox entry. It stays locked while the message goes out, so a
+    task delivered twice waits here and then finds the e-mail already sent. A transient failure
+    raises TransientEmailError (the caller retries) until MAX_ATTEMPTS, then the e-mail is
+    marked failed; a permanent refusal (5xx) is marked failed at once.
     """
+    transient: Exception | None = None
     with transaction.atomic():
         certificate = (
             Certificate.objects.select_for_update(of=("self",))
@@ -65,21 +75,44 @@ def send_certificate_ready(*, certificate_id: int) -> bool:
         )
         if (
             certificate is None
-            or certificate.notified_at is not None
+            or certificate.notification_status != NotificationStatus.PENDING
             or certificate.status != Certificate.Status.VALID
         ):
             return False
+        certificate.notification_attempts += 1
         try:
             build_ready_message(certificate).send()
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
             code = getattr(exc, "smtp_code", 550)
-            if code < 500:
-                raise
             certificate.notification_error = f"SMTP {code}"
-            certificate.save(update_fields=["notification_error"])
-            logger.warning("certificate %s e-mail refused: SMTP %s", certificate_id, code)
-            return False
-        certificate.notified_at = timezone.now()
-        certificate.notification_error = ""
-        certificate.save(update_fields=["notified_at", "notification_error"])
-    return True
+            if code >= 500:
+                certificate.notification_status = NotificationStatus.FAILED
+            else:
+                transient = exc
+        except (smtplib.SMTPException, OSError) as exc:
+            certificate.notification_error = type(exc).__name__[:255]
+            transient = exc
+        else:
+            certificate.notification_status = NotificationStatus.SENT
+            certificate.notified_at = timezone.now()
+            certificate.notification_error = ""
+        if transient is not None and certificate.notification_attempts >= MAX_ATTEMPTS:
+            certificate.notification_status = NotificationStatus.FAILED
+            transient = None
+        certificate.save(
+            update_fields=[
+                "notification_status",
+                "notification_attempts",
+                "notified_at",
+                "notification_error",
+            ]
+        )
+    if certificate.notification_status == NotificationStatus.FAILED:
+        logger.warning(
+            "certificate %s e-mail failed for good: %s",
+            certificate_id,
+            certificate.notification_error,
+        )
+    if transient is not None:
+        raise TransientEmailError(certificate.notification_error) from transient
+    return certificate.notification_status == NotificationStatus.SENT

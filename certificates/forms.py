@@ -46,3 +46,12 @@ class ReissueForm(forms.Form):
         max_length=255,
         help_text=_("Es. nome corretto su richiesta del partecipante."),
     )
+
+
+class RevokeForm(forms.Form):
+    certificate = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Motivo della revoca"),
+        max_length=255,
+        help_text=_("Es. rilasciato per errore: presenze registrate in modo sbagliato."),
+    )

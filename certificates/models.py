@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,46 @@ from enrollment.models import Enrollment
 def certificate_upload_to(instance: Certificate, filename: str) -> str:
     # Under MEDIA_ROOT, which is never served: files leave only through the owner's download view.
     return f"certificates/{instance.issued_at:%Y}/{filename}"
+
+
+class Seal(models.Model):
+    """A seal certificate that signed some of our certificates, kept after it expires.
+
+    Verification checks a file against the seal recorded when it was issued, at the time it was
+    signed, and /verify/ca.pem keeps publishing the CA of every seal still vouching for a valid
+    certificate.
+    """
+
+    fingerprint = models.CharField(
+        _("impronta SHA-256 del certificato del sigillo"), max_length=64, unique=True
+    )
+    subject = models.CharField(_("titolare del sigillo"), max_length=500)
+    serial_number = models.CharField(_("numero di serie del certificato"), max_length=64)
+    issuer = models.CharField(_("emesso da"), max_length=500)
+    not_before = models.DateTimeField(_("valido dal"))
+    not_after = models.DateTimeField(_("valido fino al"))
+    certificate_pem = models.TextField(_("certificato del sigillo (PEM)"))
+    ca_pem = models.TextField(_("catena delle autorità di certificazione (PEM)"))
+    first_used_at = models.DateTimeField(_("primo utilizzo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sigillo elettronico")
+        verbose_name_plural = _("sigilli elettronici")
+        ordering = ["-not_after", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(not_before__lt=F("not_after")), name="seal_valid_before_expiry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Da inviare")
+    SENT = "sent", _("Inviata")
+    FAILED = "failed", _("Non inviata")
 
 
 class Certificate(models.Model):
@@ -74,6 +115,22 @@ class Certificate(models.Model):
         related_name="replaced_by",
         verbose_name=_("sostituisce"),
     )
+    seal = models.ForeignKey(
+        Seal,
+        on_delete=models.PROTECT,
+        null=True,  # certificates issued before seals were recorded
+        blank=True,
+        related_name="certificates",
+        verbose_name=_("sigillo"),
+    )
+    # The "certificate ready" e-mail: this row is its outbox entry, written with the certificate.
+    notification_status = models.CharField(
+        _("stato dell'e-mail"),
+        max_length=10,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+    )
+    notification_attempts = models.PositiveSmallIntegerField(_("tentativi di invio"), default=0)
     notified_at = models.DateTimeField(_("e-mail inviata il"), null=True, blank=True)
     notification_error = models.CharField(_("errore dell'e-mail"), max_length=255, blank=True)
 
@@ -104,6 +161,15 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=Q(version__gte=1), name="certificate_version_positive"
             ),
+            models.CheckConstraint(
+                condition=~Q(notification_status="sent") | Q(notified_at__isnull=False),
+                name="certificate_sent_email_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["notification_status", "issued_at"], name="certificate_outbox_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,3 +186,53 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.status == self.Status.VALID
+
+
+class CertificateChange(models.Model):
+    """One append-only entry: who re-issued or revoked a certificate, when and why."""
+
+    class Action(models.TextChoices):
+        REISSUED = "reissued", _("Nuova versione emessa")
+        REVOKED = "revoked", _("Revocato")
+
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("attestato"),
+    )
+    action = models.CharField(_("azione"), max_length=10, choices=Action.choices)
+    replacement = models.OneToOneField(
+        Certificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("nuova versione"),
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,  # None: the system (a command, a periodic task)
+        blank=True,
+        related_name="+",
+        verbose_name=_("eseguita da"),
+    )
+    changed_at = models.DateTimeField(_("eseguita il"))
+    reason = models.CharField(_("motivo"), max_length=255)
+
+    class Meta:
+        verbose_name = _("modifica di un attestato")
+        verbose_name_plural = _("storico degli attestati")
+        ordering = ["-changed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="reissued", replacement__isnull=False)
+                | Q(action="revoked", replacement__isnull=True),
+                name="certificatechange_reissue_names_replacement",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="certificatechange_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: {self.get_action_display()} ({self.changed_at:%Y-%m-%d})"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext, ngettext
 
 from attendance.selectors import AttendanceProgress, get_course_grid, get_progress
 from certificates.formatting import format_duration, long_date, normalise_code
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateChange, NotificationStatus, Seal
 from courses.models import Course
 from enrollment.models import Enrollment
 from questionnaire.models import Completion
@@ -136,7 +136,7 @@ def get_certificate_by_code(code: str) -> Certificate | None:
         return None
     return (
         Certificate.objects.filter(code=normalised)
-        .select_related("enrollment__course", "replaced_by")
+        .select_related("enrollment__course", "replaced_by", "seal")
         .first()
     )
 
@@ -144,7 +144,7 @@ def get_certificate_by_code(code: str) -> Certificate | None:
 def get_certificate_by_sha256(sha256: str) -> Certificate | None:
     return (
         Certificate.objects.filter(sha256=sha256)
-        .select_related("enrollment__course", "replaced_by")
+        .select_related("enrollment__course", "replaced_by", "seal")
         .first()
     )
 
@@ -158,6 +158,13 @@ class CourseCertificateRow:
     @property
     def needs_issuing(self) -> bool:
         return self.certificate is None and self.eligibility.eligible
+
+    @property
+    def email_failed(self) -> bool:
+        return (
+            self.certificate is not None
+            and self.certificate.notification_status == NotificationStatus.FAILED
+        )
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,11 @@ class CourseCertificates:
     @property
     def to_issue_count(self) -> int:
         return sum(1 for row in self.rows if row.needs_issuing)
+
+    @property
+    def failed_email_rows(self) -> list[CourseCertificateRow]:
+        """Participants whose "certificate ready" e-mail ran out of attempts."""
+        return [row for row in self.rows if row.email_failed]
 
 
 def get_course_certificates(
@@ -230,3 +242,31 @@ def list_recently_ended_courses(*, now: dt.datetime, days: int) -> list[Course]:
         if ends_at is not None and ends_at <= now and ends_at.date() >= since:
             result.append(course)
     return result
+
+
+def list_unsent_certificate_ids(*, older_than: dt.timedelta, limit: int = 500) -> list[int]:
+    """Valid certificates whose e-mail is still pending, e.g. queued while the broker was down."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Certificate.objects.filter(
+            status=VALID, notification_status=NotificationStatus.PENDING, issued_at__lt=cutoff
+        )
+        .order_by("issued_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def list_course_changes(course: Course) -> QuerySet[CertificateChange]:
+    """Re-issues and revocations of a course's certificates, newest first, for the secretariat."""
+    return (
+        CertificateChange.objects.filter(certificate__enrollment__course=course)
+        .select_related("certificate", "replacement", "changed_by")
+        .order_by("-changed_at", "-pk")
+    )
+
+
+def list_published_seals() -> list[Seal]:
+    """Seals whose CA must stay published: those behind at least one valid certificate."""
+    return list(
+        Seal.objects.filter(certificates__status=VALID).distinct().order_by("not_before", "pk")
+    )

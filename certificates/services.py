@@ -13,7 +13,10 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -25,14 +28,15 @@ from django.utils.translation import gettext, ngettext
 from accounts.models import Profession, Profile
 from certificates.formatting import (
     format_dates,
+    format_duration,
     format_hours,
     group_code,
     long_date,
     new_verification_code,
 )
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateChange, Seal
 from certificates.pdf import CertificateContent, render_certificate_pdf
-from certificates.seal import get_signer
+from certificates.seal import SealNotConfigured, get_signer, get_signer_and_ca_pem
 from certificates.selectors import (
     CourseCertificateRow,
     Eligibility,
@@ -40,9 +44,13 @@ from certificates.selectors import (
     get_eligibility,
     list_recently_ended_courses,
 )
-from certificates.signing import Signer
+from certificates.signing import Signer, envelope_certificates
 from courses.models import Course
 from enrollment.models import Enrollment
+from portal.dispatch import enqueue_on_commit
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +104,39 @@ def render_and_sign(content: CertificateContent, *, signer: Signer | None = None
     return (signer or get_signer()).sign(pdf, mime_type="application/pdf")
 
 
+def get_seal_record(*, certificate: x509.Certificate, ca_pem: bytes) -> Seal:
+    """The row recording a seal certificate (created on its first signature)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    seal, _created = Seal.objects.get_or_create(
+        fingerprint=hashlib.sha256(der).hexdigest(),
+        defaults={
+            "subject": certificate.subject.rfc4514_string()[:500],
+            "serial_number": format(certificate.serial_number, "X"),
+            "issuer": certificate.issuer.rfc4514_string()[:500],
+            "not_before": certificate.not_valid_before_utc,
+            "not_after": certificate.not_valid_after_utc,
+            "certificate_pem": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            "ca_pem": ca_pem.decode(),
+        },
+    )
+    return seal
+
+
+def _seal_signer() -> tuple[Signer, Seal]:
+    """The signer to use now and its record; refuses when production has no seal configured."""
+    try:
+        signer, ca_pem = get_signer_and_ca_pem()
+    except SealNotConfigured as exc:
+        logger.error("certificate not issued: %s", exc)
+        raise CertificateError(
+            gettext(
+                "Il sigillo elettronico dell'ente non è configurato: gli attestati non possono "
+                "essere emessi. Avvisa l'amministratore del portale."
+            )
+        ) from exc
+    return signer, get_seal_record(certificate=signer.certificate, ca_pem=ca_pem)
+
+
 @dataclass
 class _Draft:
     """A certificate rendered and signed, not yet stored."""
@@ -129,6 +170,7 @@ def _draft(
     *, enrollment: Enrollment, eligibility: Eligibility, version: int, now: dt.datetime
 ) -> _Draft:
     """Render and sign the certificate for the enrolment as it is now."""
+    signer, seal = _seal_signer()
     course = enrollment.course
     user = enrollment.user
     facts = _facts(enrollment, eligibility)
@@ -170,7 +212,7 @@ def _draft(
             verification_code=group_code(code),
             verify_url=verification_url(code),
         )
-        p7m = render_and_sign(content)
+        p7m = render_and_sign(content, signer=signer)
     return _Draft(
         fields={
             "enrollment": enrollment,
@@ -189,6 +231,7 @@ def _draft(
             "fcoas_credits": course.fcoas_credits if fcoas_awarded else None,
             "language": language,
             "issued_at": now,
+            "seal": seal,
         },
         p7m=p7m,
         sha256=hashlib.sha256(p7m).hexdigest(),
@@ -226,18 +269,95 @@ def _store(draft: _Draft, *, replaces: Certificate | None = None) -> Certificate
     except IntegrityError:
         certificate.file.delete(save=False)
         raise
-    # Sent after commit: an e-mail failure never rolls back a certificate.
+    # The row is the e-mail's outbox entry (notification pending), committed with the
+    # certificate; the task is only a nudge. A broker outage or an e-mail failure never rolls
+    # back a certificate: the periodic flush sends what is still pending.
     from certificates.tasks import send_certificate_ready_task
 
-    transaction.on_commit(lambda: send_certificate_ready_task.delay(certificate.pk))
+    enqueue_on_commit(send_certificate_ready_task, certificate.pk)
     return certificate
 
 
-def _revoke(certificate: Certificate, *, reason: str, now: dt.datetime) -> None:
+def _revoke(
+    certificate: Certificate,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: User | None,
+    replacement: Certificate | None = None,
+) -> None:
+    """Revoke and log who did it, when and why; the caller holds the lock and the transaction."""
     certificate.status = Certificate.Status.REVOKED
     certificate.revoked_at = now
     certificate.revocation_reason = reason[:255]
     certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    CertificateChange.objects.create(
+        certificate=certificate,
+        action=(
+            CertificateChange.Action.REISSUED
+            if replacement is not None
+            else CertificateChange.Action.REVOKED
+        ),
+        replacement=replacement,
+        changed_by=actor,
+        changed_at=now,
+        reason=reason[:255],
+    )
+
+
+def _no_longer_current(replacing: Certificate, current: Certificate | None) -> CertificateError:
+    """Why a re-issue of `replacing` is refused: it was revoked, or a newer version exists."""
+    if current is not None:
+        return CertificateError(
+            gettext(
+                "L'attestato n. %(serial)s è già stato sostituito dalla versione n. %(current)s."
+            )
+            % {"serial": replacing.serial, "current": current.serial}
+        )
+    return CertificateError(
+        gettext("L'attestato n. %(serial)s è stato revocato: non si può sostituire.")
+        % {"serial": replacing.serial}
+    )
+
+
+def _attendance_exceeds_course(eligibility: Eligibility) -> CertificateError | None:
+    progress = eligibility.progress
+    if progress.attended_minutes <= progress.total_minutes:
+        return None
+    # E.g. a session shortened after attendance was recorded: the certificate would state more
+    # hours than the course lasted.
+    return CertificateError(
+        gettext(
+            "Le presenze registrate (%(attended)s) superano la durata del corso (%(total)s): "
+            "correggi il registro delle presenze prima di emettere l'attestato."
+        )
+        % {
+            "attended": format_duration(progress.attended_minutes),
+            "total": format_duration(progress.total_minutes),
+        }
+    )
+
+
+def _storage_refusal(draft: _Draft, exc: IntegrityError) -> CertificateError:
+    """Name the constraint that refused the row, so no refusal says "already issued" wrongly."""
+    enrollment_id = draft.fields["enrollment"].pk  # type: ignore[attr-defined]
+    if Certificate.objects.filter(enrollment_id=enrollment_id, status=VALID).exists():
+        return CertificateError(gettext("L'attestato è già stato rilasciato."))
+    if Certificate.objects.filter(
+        enrollment_id=enrollment_id, version=draft.fields["version"]
+    ).exists():
+        return CertificateError(
+            gettext(
+                "Un'altra versione dell'attestato è stata registrata nello stesso momento: "
+                "ricarica la pagina e riprova."
+            )
+        )
+    if Certificate.objects.filter(code=draft.fields["code"]).exists():
+        return CertificateError(gettext("Il codice di verifica generato è già in uso: riprova."))
+    logger.error("certificate for enrollment %s refused by the database: %s", enrollment_id, exc)
+    return CertificateError(
+        gettext("L'attestato non è stato registrato perché i suoi dati non sono coerenti.")
+    )
 
 
 def _ineligible(eligibility: Eligibility) -> CertificateError:
@@ -248,19 +368,28 @@ def _ineligible(eligibility: Eligibility) -> CertificateError:
 
 
 def _issue(
-    *, enrollment_id: int, replacing: Certificate | None, reason: str, now: dt.datetime | None
+    *,
+    enrollment_id: int,
+    replacing: Certificate | None,
+    reason: str,
+    now: dt.datetime | None,
+    actor: User | None = None,
 ) -> tuple[Certificate, bool]:
+    code_taken = False  # why the last attempt started over, for the final refusal
     for _attempt in range(MAX_ATTEMPTS):
+        code_taken = False
         enrollment = _load(enrollment_id)
         current = Certificate.objects.filter(enrollment_id=enrollment_id, status=VALID).first()
         if replacing is None and current is not None:
             return current, False
         if replacing is not None and (current is None or current.pk != replacing.pk):
-            raise CertificateError(gettext("L'attestato è già stato sostituito o revocato."))
+            raise _no_longer_current(replacing, current)
         moment = now or timezone.now()
         eligibility = get_eligibility(enrollment, now=moment)
         if not eligibility.eligible:
             raise _ineligible(eligibility)
+        if (error := _attendance_exceeds_course(eligibility)) is not None:
+            raise error
         draft = _draft(
             enrollment=enrollment,
             eligibility=eligibility,
@@ -285,7 +414,7 @@ def _issue(
             if replacing is None and current is not None:
                 return current, False  # a concurrent task issued it first
             if replacing is not None and (current is None or current.pk != replacing.pk):
-                raise CertificateError(gettext("L'attestato è già stato sostituito o revocato."))
+                raise _no_longer_current(replacing, current)
             eligibility = get_eligibility(locked, now=moment)
             if not eligibility.eligible:
                 raise _ineligible(eligibility)
@@ -294,16 +423,26 @@ def _issue(
                 or _next_version(enrollment_id) != draft.fields["version"]
             ):
                 continue  # what the document says changed meanwhile: render it again
-            if current is not None:
-                _revoke(current, reason=reason, now=moment)
+            # The code is printed on the document, so another one means another rendering.
+            code_taken = Certificate.objects.filter(code=draft.fields["code"]).exists()
+            if code_taken:
+                continue
             draft.fields["enrollment"] = locked
+            if current is not None:
+                current.status = Certificate.Status.REVOKED  # frees the one-valid constraint
+                current.revoked_at = moment
+                current.save(update_fields=["status", "revoked_at"])
             try:
                 certificate = _store(draft, replaces=current)
             except IntegrityError as exc:
                 # Only reachable if someone wrote without taking the lock.
-                raise CertificateError(gettext("L'attestato è già stato rilasciato.")) from exc
+                raise _storage_refusal(draft, exc) from exc
+            if current is not None:
+                _revoke(current, reason=reason, now=moment, actor=actor, replacement=certificate)
         logger.info("certificate %s issued for enrollment %s", certificate.serial, enrollment_id)
         return certificate, True
+    if code_taken:
+        raise CertificateError(gettext("Il codice di verifica generato è già in uso: riprova."))
     raise CertificateError(
         gettext("I dati dell'attestato cambiano di continuo: riprova tra qualche minuto.")
     )
@@ -316,26 +455,70 @@ def issue_certificate(
     return _issue(enrollment_id=enrollment.pk, replacing=None, reason="", now=now)
 
 
-def reissue_certificate(*, certificate: Certificate, reason: str) -> Certificate:
-    """A new version with today's data (e.g. a corrected name); the old one is revoked."""
+def reissue_certificate(
+    *, certificate: Certificate, reason: str, actor: User | None
+) -> Certificate:
+    """A new version with today's data (e.g. a corrected name); the old one is revoked.
+
+    `actor` is who asked (None: the system); the change is logged with the reason.
+    """
     reason = reason.strip() or gettext("Sostituito da una nuova versione")
     new, _created = _issue(
-        enrollment_id=certificate.enrollment_id, replacing=certificate, reason=reason, now=None
+        enrollment_id=certificate.enrollment_id,
+        replacing=certificate,
+        reason=reason,
+        now=None,
+        actor=actor,
     )
     return new
 
 
-def revoke_certificate(*, certificate: Certificate, reason: str) -> Certificate:
-    """Withdraw a certificate: the verification page then says it is revoked."""
+def revoke_certificate(*, certificate: Certificate, reason: str, actor: User | None) -> Certificate:
+    """Withdraw a certificate: the verification page then says it is revoked; logged."""
     if not reason.strip():
         raise CertificateError(gettext("Indica il motivo della revoca."))
     with transaction.atomic(durable=True):
-        Enrollment.objects.select_for_update().get(pk=certificate.enrollment_id)
+        # of=self: the enrolment row only, as the issuers lock it.
+        Enrollment.objects.select_for_update(of=("self",)).get(pk=certificate.enrollment_id)
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if certificate.status != VALID:
+            current = Certificate.objects.filter(
+                enrollment_id=certificate.enrollment_id, status=VALID
+            ).first()
+            if current is not None:
+                raise CertificateError(
+                    gettext(
+                        "L'attestato n. %(serial)s è già stato sostituito dalla versione "
+                        "n. %(current)s: revoca quella, se serve."
+                    )
+                    % {"serial": certificate.serial, "current": current.serial}
+                )
             raise CertificateError(gettext("L'attestato è già revocato."))
-        _revoke(certificate, reason=reason.strip(), now=timezone.now())
+        _revoke(certificate, reason=reason.strip(), now=timezone.now(), actor=actor)
     return certificate
+
+
+def record_missing_seals() -> int:
+    """Link certificates issued before seals were recorded to the seal read from their file.
+
+    Only a file whose SHA-256 matches our record is read: then the certificates it embeds are
+    the ones we signed with. Returns how many certificates were linked.
+    """
+    linked = 0
+    for certificate in Certificate.objects.filter(seal__isnull=True).order_by("pk").iterator():
+        try:
+            with certificate.file.open("rb") as fh:
+                p7m = fh.read()
+            if hashlib.sha256(p7m).hexdigest() != certificate.sha256:
+                raise ValueError("the stored file does not match its SHA-256")
+            signer_certificate, chain = envelope_certificates(p7m)
+        except (OSError, ValueError) as exc:
+            logger.warning("no seal recorded for certificate %s: %s", certificate.serial, exc)
+            continue
+        ca_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+        seal = get_seal_record(certificate=signer_certificate, ca_pem=ca_pem)
+        linked += Certificate.objects.filter(pk=certificate.pk, seal__isnull=True).update(seal=seal)
+    return linked
 
 
 def issue_certificate_if_eligible(*, enrollment_id: int) -> Certificate | None:

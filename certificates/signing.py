@@ -41,6 +41,7 @@ __all__ = [
     "FileSigner",
     "Signer",
     "VerificationResult",
+    "envelope_certificates",
     "parse_signed_attributes",
     "verify_p7m",
 ]
@@ -441,6 +442,31 @@ def parse_signed_attributes(p7m: bytes) -> dict[str, list[Any]]:
         raise ValueError(f"malformed CMS structure: {exc}") from exc
 
 
+def envelope_certificates(p7m: bytes) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The signer's certificate and the other certificates embedded in a ``.p7m``.
+
+    Parsing only: nothing is verified. Raises ValueError on anything but a one-signer envelope.
+    """
+    try:
+        signed_data = _load_signed_data(p7m)
+        signer_infos = signed_data["signer_infos"]
+        if len(signer_infos) != 1:
+            raise _EnvelopeError(f"expected exactly one SignerInfo, found {len(signer_infos)}")
+        signer_der = _find_signer_certificate(signed_data, signer_infos[0]["sid"]).dump()
+        others = [
+            choice.chosen.dump()
+            for choice in (signed_data["certificates"] or [])
+            if choice.name == "certificate"
+        ]
+    except _EnvelopeError as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # normalise asn1crypto's assorted exceptions
+        raise ValueError(f"malformed CMS structure: {exc}") from exc
+    return x509.load_der_x509_certificate(signer_der), [
+        x509.load_der_x509_certificate(der) for der in others if der != signer_der
+    ]
+
+
 def _find_signer_certificate(
     signed_data: cms.SignedData, sid: cms.SignerIdentifier
 ) -> asn1_x509.Certificate:
@@ -511,7 +537,8 @@ def _check_certificate_trust(
 def _check_signer_certificate(
     cert: x509.Certificate, signing_time: datetime | None, now: datetime, errors: list[str]
 ) -> None:
-    # B-B carries no time-stamp, so the certificate must be valid now (checklist item 20).
+    # B-B carries no time-stamp, so the certificate must be valid now (checklist item 20), or
+    # at the moment the caller's own records say the file was signed.
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         errors.append("signer certificate is outside its validity period")
     if signing_time is not None and not (
@@ -528,16 +555,24 @@ def _check_signer_certificate(
         errors.append("signer certificate keyUsage allows neither signatures nor seals")
 
 
-def verify_p7m(p7m: bytes, *, trusted_ca_pem: bytes | None = None) -> VerificationResult:
+def verify_p7m(
+    p7m: bytes, *, trusted_ca_pem: bytes | None = None, at: datetime | None = None
+) -> VerificationResult:
     """Verify a CAdES B-B ``.p7m`` with one signer; never raises on bad input.
 
     Without ``trusted_ca_pem`` a valid result proves only integrity and self-consistency (the
     embedded certificate made the signature); with it, the signer certificate must be directly
     issued by one of the PEM certificates. Revocation is not checked.
+
+    Certificates are checked for validity ``at`` the given moment, default now. B-B has no
+    time-stamp, so only a caller that knows independently when the file was signed (the issuer's
+    own record of it) may pass that moment, e.g. to verify a file after its seal expired.
     """
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise ValueError("at must be timezone-aware")
     result = VerificationResult(valid=False)
     try:
-        _verify_into(p7m, trusted_ca_pem, result)
+        _verify_into(p7m, trusted_ca_pem, result, at)
     except _EnvelopeError as exc:
         result.errors.append(str(exc))
     except Exception as exc:  # garbage must yield a result, whatever asn1crypto raises
@@ -548,7 +583,9 @@ def verify_p7m(p7m: bytes, *, trusted_ca_pem: bytes | None = None) -> Verificati
     return result
 
 
-def _verify_into(p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationResult) -> None:
+def _verify_into(
+    p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationResult, at: datetime | None
+) -> None:
     errors = result.errors
     signed_data = _load_signed_data(p7m)
 
@@ -606,7 +643,7 @@ def _verify_into(p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationR
 
     _check_signature(signer_info, attr_encodings, cert, hash_name, result)
 
-    now = _utc_now()
+    now = _utc_now() if at is None else at.astimezone(UTC)
     _check_signer_certificate(cert, result.signing_time, now, errors)
     if trusted_ca_pem is not None:
         _check_certificate_trust(cert, trusted_ca_pem, now, errors)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-import smtplib
+import datetime as dt
 
 from django.db import OperationalError
 
+from certificates.emails import MAX_ATTEMPTS
 from portal.celery import app
 
 ISSUE_TASK_NAME = "certificates.tasks.issue_certificate_if_eligible_task"
@@ -27,20 +28,26 @@ def issue_certificate_if_eligible_task(self, enrollment_id: int) -> int | None: 
     return certificate.pk if certificate else None
 
 
-@app.task(
-    bind=True,
-    acks_late=True,
-    max_retries=6,
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=4,
-    retry_backoff_max=60 * 60,
-)
+@app.task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1, ignore_result=True)
 def send_certificate_ready_task(self, certificate_id: int) -> bool:  # noqa: ANN001
     """E-mail the participant that the certificate is ready; retried while SMTP is down."""
-    from certificates.emails import send_certificate_ready
+    from certificates.emails import TransientEmailError, send_certificate_ready
 
-    return send_certificate_ready(certificate_id=certificate_id)
+    try:
+        return send_certificate_ready(certificate_id=certificate_id)
+    except TransientEmailError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc
+
+
+@app.task(ignore_result=True)
+def flush_certificate_outbox_task(older_than_seconds: int = 120) -> int:
+    """Periodic (Celery beat): send "certificate ready" e-mails still pending in the outbox."""
+    from certificates.selectors import list_unsent_certificate_ids
+
+    ids = list_unsent_certificate_ids(older_than=dt.timedelta(seconds=older_than_seconds))
+    for pk in ids:
+        send_certificate_ready_task.delay(pk)
+    return len(ids)
 
 
 @app.task(ignore_result=True)

@@ -4,6 +4,8 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -18,19 +20,28 @@ from django_ratelimit.decorators import ratelimit
 
 from certificates import services
 from certificates.formatting import format_hours, group_code, long_date, mask_name
-from certificates.forms import MAX_UPLOAD_BYTES, ReissueForm, VerifyCodeForm, VerifyFileForm
-from certificates.models import Certificate
+from certificates.forms import (
+    MAX_UPLOAD_BYTES,
+    ReissueForm,
+    RevokeForm,
+    VerifyCodeForm,
+    VerifyFileForm,
+)
+from certificates.models import Certificate, Seal
 from certificates.seal import get_ca_pem
 from certificates.selectors import (
     get_certificate_by_code,
     get_certificate_by_sha256,
     get_course_certificates,
     get_user_certificate,
+    list_course_changes,
     list_fcoas_certificates,
+    list_published_seals,
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
 from courses.models import Course
+from portal.dispatch import send_task
 from portal.exports import csv_response, xlsx_response
 from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
@@ -94,6 +105,18 @@ class PublicFacts:
     issued_on: str
     revoked_on: str
     grouped_code: str
+    seal: str
+
+
+def _seal_text(seal: Seal | None) -> str:
+    """«Sigillo: CN=…, valido dal 2 dicembre 2026 al 2 dicembre 2029»."""
+    if seal is None:
+        return ""
+    return _("%(subject)s, valido dal %(start)s al %(end)s") % {
+        "subject": seal.subject,
+        "start": long_date(timezone.localtime(seal.not_before).date()),
+        "end": long_date(timezone.localtime(seal.not_after).date()),
+    }
 
 
 def _public_facts(certificate: Certificate) -> PublicFacts:
@@ -109,6 +132,7 @@ def _public_facts(certificate: Certificate) -> PublicFacts:
         issued_on=long_date(timezone.localtime(certificate.issued_at).date()),
         revoked_on=revoked_on,
         grouped_code=group_code(certificate.code),
+        seal=_seal_text(certificate.seal),
     )
 
 
@@ -171,9 +195,19 @@ class UploadOutcome:
 
 
 def _check_upload(data: bytes) -> UploadOutcome:
-    """Is this file one we issued (by SHA-256), and does its signature verify against our CA?"""
+    """Is this file one we issued (by SHA-256), and does its signature verify against our CA?
+
+    A file we issued is checked against the seal recorded with it, at the time we issued it: it
+    stays provable after that seal expires or is replaced. Any other file is checked against
+    the current seal's CA, now.
+    """
     certificate = get_certificate_by_sha256(hashlib.sha256(data).hexdigest())
-    result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
+    if certificate is not None and certificate.seal is not None:
+        result = verify_p7m(
+            data, trusted_ca_pem=certificate.seal.ca_pem.encode(), at=certificate.issued_at
+        )
+    else:
+        result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
     signing_time = (
         timezone.localtime(result.signing_time).strftime("%d/%m/%Y %H:%M")
         if result.signing_time
@@ -206,9 +240,19 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def published_ca_pem() -> bytes:
+    """Every CA that vouches for a valid certificate, plus the current seal's, each once."""
+    blocks = [seal.ca_pem.encode() for seal in list_published_seals()] + [get_ca_pem()]
+    seen: dict[bytes, None] = {}
+    for block in blocks:
+        for cert in x509.load_pem_x509_certificates(block):
+            seen.setdefault(cert.public_bytes(serialization.Encoding.PEM), None)
+    return b"".join(seen)
+
+
 @require_safe
 def ca_pem(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(get_ca_pem(), content_type="application/x-pem-file")
+    response = HttpResponse(published_ca_pem(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'inline; filename="ca.pem"'
     return response
 
@@ -222,19 +266,7 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "issue":
-            from certificates.tasks import issue_certificate_if_eligible_task
-
-            due = services.list_due_enrollment_ids(course=course)
-            for enrollment_id in due:
-                issue_certificate_if_eligible_task.delay(enrollment_id)
-            if due:
-                messages.success(
-                    request,
-                    _("Emissione avviata per %(n)d partecipanti: gli attestati arrivano per mail.")
-                    % {"n": len(due)},
-                )
-            else:
-                messages.info(request, _("Nessun attestato da emettere."))
+            _queue_issuing(request, course)
         elif action == "reissue":
             form = ReissueForm(request.POST)
             if form.is_valid():
@@ -242,11 +274,12 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
                     Certificate,
                     pk=form.cleaned_data["certificate"],
                     enrollment__course=course,
-                    status=Certificate.Status.VALID,
                 )
                 try:
                     new = services.reissue_certificate(
-                        certificate=certificate, reason=form.cleaned_data["reason"]
+                        certificate=certificate,
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
                     )
                 except services.CertificateError as exc:
                     messages.error(request, exc.message)
@@ -258,14 +291,73 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
                     )
             else:
                 messages.error(request, _("Indica il motivo della nuova emissione."))
+        elif action == "revoke":
+            _revoke(request, course)
         return redirect(reverse("certificates:course", kwargs={"slug": course.slug}))
     status = get_course_certificates(course)
     ends_on = long_date(timezone.localtime(status.ends_at).date()) if status.ends_at else ""
     return render(
         request,
         "certificates/course.html",
-        {"course": course, "status": status, "ends_on": ends_on},
+        {
+            "course": course,
+            "status": status,
+            "ends_on": ends_on,
+            "changes": list_course_changes(course),
+        },
     )
+
+
+def _queue_issuing(request: HttpRequest, course: Course) -> None:
+    """Queue the due certificates; with the broker down, leave them to the periodic task."""
+    from certificates.tasks import issue_certificate_if_eligible_task
+
+    due = services.list_due_enrollment_ids(course=course)
+    if not due:
+        messages.info(request, _("Nessun attestato da emettere."))
+        return
+    queued = 0
+    for enrollment_id in due:
+        # One failed send means the broker is down: don't wait for every remaining one.
+        if not send_task(issue_certificate_if_eligible_task, enrollment_id):
+            break
+        queued += 1
+    if queued == len(due):
+        messages.success(
+            request,
+            _("Emissione avviata per %(n)d partecipanti: gli attestati arrivano per mail.")
+            % {"n": len(due)},
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "La coda di lavoro non è raggiungibile: %(n)d attestati non sono ancora in "
+                "emissione. Il controllo periodico li emetterà quando torna disponibile; puoi "
+                "anche riprovare più tardi."
+            )
+            % {"n": len(due) - queued},
+        )
+
+
+def _revoke(request: HttpRequest, course: Course) -> None:
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indica il motivo della revoca."))
+        return
+    certificate = get_object_or_404(
+        Certificate, pk=form.cleaned_data["certificate"], enrollment__course=course
+    )
+    try:
+        services.revoke_certificate(
+            certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except services.CertificateError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Attestato n. %(serial)s revocato.") % {"serial": certificate.serial}
+        )
 
 
 def _credit_rows(course: Course) -> list[list[object]]:

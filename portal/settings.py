@@ -245,8 +245,10 @@ PORTAL_SECRETARIAT_EMAIL = env(
 
 # --- Certificates -------------------------------------------------------------------------------
 # Production: the organiser's qualified electronic seal (PKCS#12). Empty: a development CA and
-# seal certificate are generated under PKI_DIR on first use (no legal value).
+# seal certificate are generated under PKI_DIR on first use (no legal value), in development
+# only. Not read from the environment: with DEBUG off nothing can switch the toy CA back on.
 SIGNING_P12_PATH = env("SIGNING_P12_PATH", default="")
+CERTIFICATES_DEV_PKI = DEBUG
 SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default="")
 # Optional: the CA certificate published at /verify/ca.pem (default: the chain in the .p12).
 SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
@@ -255,6 +257,10 @@ CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
 CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
     "task": "portal.tasks.anonymise_inactive_accounts_task",
     "schedule": 24 * 60 * 60,
+}
+CELERY_BEAT_SCHEDULE["flush-certificate-outbox"] = {
+    "task": "certificates.tasks.flush_certificate_outbox_task",
+    "schedule": 5 * 60,
 }
 CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "task": "certificates.tasks.queue_due_certificates_task",

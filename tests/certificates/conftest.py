@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,21 @@ def pdf_fonts(pdf: bytes, workdir: Path) -> list[str]:
     path.write_bytes(pdf)
     out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     return out.splitlines()[2:]
+
+
+@contextmanager
+def broker_down() -> Iterator[None]:
+    """Celery really sends (not eager) to a Redis address where nothing listens."""
+    from portal.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool = None
+        app.amqp._producer_pool = None

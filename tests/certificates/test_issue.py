@@ -199,7 +199,7 @@ def test_reissue_after_a_name_correction(eligible):
     old, _ = issue_certificate(enrollment=eligible)
     User.objects.filter(pk=eligible.user_id).update(first_name="Maria Grazia")
 
-    new = reissue_certificate(certificate=old, reason="Nome corretto")
+    new = reissue_certificate(certificate=old, reason="Nome corretto", actor=None)
 
     old.refresh_from_db()
     assert old.status == Certificate.Status.REVOKED
@@ -215,16 +215,16 @@ def test_reissue_after_a_name_correction(eligible):
 
 def test_reissue_of_a_replaced_version_is_refused(eligible):
     old, _ = issue_certificate(enrollment=eligible)
-    reissue_certificate(certificate=old, reason="Nome corretto")
+    reissue_certificate(certificate=old, reason="Nome corretto", actor=None)
 
     with pytest.raises(CertificateError):
-        reissue_certificate(certificate=old, reason="Ancora")
+        reissue_certificate(certificate=old, reason="Ancora", actor=None)
 
 
 def test_revoke(eligible):
     certificate, _ = issue_certificate(enrollment=eligible)
 
-    revoke_certificate(certificate=certificate, reason="Rilasciato per errore")
+    revoke_certificate(certificate=certificate, reason="Rilasciato per errore", actor=None)
 
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED

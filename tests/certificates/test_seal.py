@@ -49,18 +49,19 @@ def test_permanent_smtp_refusal_is_recorded_not_retried(eligible, monkeypatch):
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
     assert send_certificate_ready(certificate_id=certificate.pk) is False
 
-    def reject(self, fail_silently=False):
-        raise smtplib.SMTPDataError(554, b"rejected")
-
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", reject)
-    assert send_certificate_ready(certificate_id=certificate.pk) is False
     certificate.refresh_from_db()
     assert certificate.notified_at is None
-    assert certificate.notification_error == "SMTP 554"
+    assert certificate.notification_status == "failed"
+    assert certificate.notification_error == "SMTP 550"
+    assert certificate.notification_attempts == 1
+    # Failed for good: not tried again.
+    assert send_certificate_ready(certificate_id=certificate.pk) is False
+    certificate.refresh_from_db()
+    assert certificate.notification_attempts == 1
 
 
 def test_transient_smtp_error_propagates_for_a_retry(eligible, monkeypatch):
-    from certificates.emails import send_certificate_ready
+    from certificates.emails import TransientEmailError, send_certificate_ready
 
     def busy(self, fail_silently=False):
         raise smtplib.SMTPDataError(451, b"try later")
@@ -68,7 +69,7 @@ def test_transient_smtp_error_propagates_for_a_retry(eligible, monkeypatch):
     certificate, _ = issue_certificate(enrollment=eligible)
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", busy)
 
-    with pytest.raises(smtplib.SMTPDataError):
+    with pytest.raises(TransientEmailError):
         send_certificate_ready(certificate_id=certificate.pk)
     certificate.refresh_from_db()
     assert certificate.notified_at is None

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import User
+from certificates.pki import ensure_dev_pki
 from courses.models import Course, ScheduleItem, Session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +36,22 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_check_deploy_is_clean_with_production_variables():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    # Production signs with the organiser's seal; a PKCS#12 from a throw-away CA stands in.
+    seal = ensure_dev_pki(tmp_path / "seal", password=b"s3cret")
+    env = {
+        **PRODUCTION_ENV,
+        "SIGNING_P12_PATH": str(seal.p12_path),
+        "SIGNING_P12_PASSWORD": "s3cret",
+    }
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_without_the_organisers_seal():
+    result = _manage("check", "--deploy", env=PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "certificates.E001" in result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key():

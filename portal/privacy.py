@@ -302,7 +302,10 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
         course__sessions__date__gte=timezone.localdate(cutoff),
     )
     stale = (
-        User.objects.filter(is_staff=False, is_superuser=False)
+        # Participants only: whoever holds a secretariat permission (staff flag or not) is not.
+        User.objects.filter(
+            is_staff=False, is_superuser=False, groups__isnull=True, user_permissions__isnull=True
+        )
         .exclude(email__endswith=f"@{ANONYMISED_EMAIL_DOMAIN}")
         .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
         .exclude(Exists(busy))

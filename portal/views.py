@@ -53,6 +53,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
     """The participant's privacy page: a copy of their data and the erasure request."""
     from django.shortcuts import render
 
+    from portal.permissions import is_secretariat
     from portal.privacy import erase_participant, export_user_data
 
     if request.GET.get("format") == "json":
@@ -61,7 +62,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         return response
     error = ""
     if request.method == "POST":
-        if request.user.is_staff:
+        if is_secretariat(request.user):
             error = _("Gli account della segreteria si cancellano dall'amministrazione.")
         elif not request.user.check_password(request.POST.get("password", "")):
             error = _("La password non è corretta.")

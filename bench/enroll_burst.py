@@ -7,7 +7,8 @@ requests per second, latency percentiles and the final counts.
     .venv/bin/python bench/enroll_burst.py --n 200 --n 1000
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379.
-It uses its own database (corsipa_bench) and Redis db 14, and leaves nothing running.
+It uses its own database (corsipa_bench) and Redis db 14, and leaves nothing running;
+BENCH_DB, BENCH_REDIS_DB and BENCH_PORT choose others.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_URL = "postgres://postgres@127.0.0.1:5432/corsipa_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
-PORT = 8765
+# Overridable so that several people can run the bench side by side on one machine.
+DB_NAME = os.environ.get("BENCH_DB", "corsipa_bench")
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "14")
+DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 HOST = "127.0.0.1"
 SLUG = "bench-burst"
 
@@ -60,8 +64,8 @@ def prepare_database(users: int) -> None:
     conn = psycopg2.connect(host=HOST, user="postgres", dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS corsipa_bench")
-        cur.execute("CREATE DATABASE corsipa_bench")
+        cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        cur.execute(f'CREATE DATABASE "{DB_NAME}"')
     conn.close()
     manage("migrate", "--noinput", "-v0")
     manage("collectstatic", "--noinput", "-v0")
@@ -70,11 +74,14 @@ def prepare_database(users: int) -> None:
 
 SETUP = """
 import datetime as dt, json, sys
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
+from django.conf import settings
 from django.utils import timezone
 from accounts.models import User
 from courses.models import Course, Session
-from enrollment.models import Enrollment, Notification
+from enrollment.models import Enrollment, EnrollmentChange, Notification
+# The configured engine, as a real login would: cached_db keeps the session in Redis too.
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 n = int(sys.argv[1])
 course, _ = Course.objects.update_or_create(code="BENCH/1", defaults=dict(
     slug="bench-burst", title="Corso per il benchmark", venue="Milano", capacity=20,
@@ -84,6 +91,7 @@ if not course.sessions.exists():
                            start=dt.time(9), end=dt.time(13))
 # Raw deletes: the ORM would also look at tables of apps that refer to enrolments.
 Notification.objects.filter(enrollment__course=course)._raw_delete("default")
+EnrollmentChange.objects.filter(enrollment__course=course)._raw_delete("default")
 Enrollment.objects.filter(course=course)._raw_delete("default")
 keys = []
 users = User.objects.filter(email__startswith="participant-").order_by("id")[:n]
@@ -214,10 +222,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.n or [200, 1000]
     prepare_database(max(sizes))
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], capture_output=True)
     for n in sizes:
         run(n, args.workers)
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-        subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+        subprocess.run(["redis-cli", "-n", base.REDIS_DB, "flushdb"], capture_output=True)
 
 
 if __name__ == "__main__":

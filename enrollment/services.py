@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,10 +48,9 @@ def _lock_course(course_id: int) -> Course:
     # Lock the course row so that seat counts and the waiting list cannot race with another
     # enrolment, cancellation or secretariat action on the same course. NO KEY UPDATE does not
     # block the FK checks of concurrent inserts into other tables.
+    # The sessions are not read here: only the paths that promote people need them.
     return (
-        Course.objects.select_for_update(no_key=True)
-        .prefetch_related("quotas", "sessions")
-        .get(pk=course_id)
+        Course.objects.select_for_update(no_key=True).prefetch_related("quotas").get(pk=course_id)
     )
 
 
@@ -59,18 +58,26 @@ def _lock_course(course_id: int) -> Course:
 class _SeatCounts:
     total: int
     per_quota: dict[str, int]
+    waiting: int = 0
 
 
 def _seats_taken(course: Course) -> _SeatCounts:
-    """Seat-holding enrolments of a course, in all and per quota, recounted from the table."""
+    """Seat-holding enrolments of a course, in all and per quota, and the number of people
+    waiting, recounted from the table in one query."""
     rows = (
-        Enrollment.objects.filter(course=course, status__in=SEAT_HOLDING)
-        .values_list("quota_key")
+        Enrollment.objects.filter(course=course, status__in=(*SEAT_HOLDING, Status.WAITLISTED))
+        .values_list("quota_key", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
-    per_quota: dict[str, int] = dict(rows)
-    return _SeatCounts(total=sum(per_quota.values()), per_quota=per_quota)
+    per_quota: dict[str, int] = {}
+    waiting = 0
+    for quota_key, status, n in rows:
+        if status == Status.WAITLISTED:
+            waiting += n
+        else:
+            per_quota[quota_key] = per_quota.get(quota_key, 0) + n
+    return _SeatCounts(total=sum(per_quota.values()), per_quota=per_quota, waiting=waiting)
 
 
 def _quota_seats(course: Course) -> dict[str, int]:
@@ -168,6 +175,7 @@ def _fill_free_seats(
     queue like everybody else, so they get a seat only if nobody eligible ahead of them can take
     it. Nobody is promoted into a course that has started.
     """
+    prefetch_related_objects([course], "sessions")
     if course_has_started(course):
         return []
     counts = _seats_taken(course)
@@ -225,19 +233,67 @@ def fill_free_seats(
         return _fill_free_seats(locked, actor=actor, reason=reason)
 
 
-def enroll_participant(*, user: User, course: Course) -> Enrollment:
+def _enroll_newcomer(*, user: User, course: Course, quota_key: str, now: dt.datetime):
+    """The common case of a rush, in one short transaction: someone enrolling in this course
+    for the first time, with nobody in line who could take a free seat before them.
+
+    The seat is decided before the row is written, so the row is inserted once with its final
+    status. Returns None, having written nothing, when the general path must decide: people
+    wait while seats are free (some of them may be passed over), or a row of this person
+    exists already (a double click, or coming back after cancelling).
+    """
+    try:
+        with transaction.atomic(durable=True):
+            # We check seats every time, under the course lock: we must never overbook a seat.
+            locked = _lock_course(course.pk)
+            counts = _seats_taken(locked)
+            if counts.waiting and counts.total < locked.capacity:
+                return None
+            if _has_free_seat(locked, counts, quota_key):
+                status = _seat_status(locked)
+                kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
+            else:
+                status, kind = Status.WAITLISTED, Kind.WAITLISTED
+            # Only the list's order of arrival uses waitlisted_at: a seat-holder has it too, as
+            # in the general path, where everyone enters through the waiting list.
+            enrollment = Enrollment.objects.create(
+                user=user,
+                course=course,
+                status=status,
+                quota_key=quota_key,
+                waitlisted_at=now,
+                confirmed_at=now if status == Status.CONFIRMED else None,
+            )
+            _record(
+                enrollment, old_status="", action=Action.ENROLLED, actor=user, reason="", at=now
+            )
+            if status != Status.WAITLISTED:
+                invalidate_public_pages()  # seats left are shown on the public pages
+            _notify(enrollment, kind)
+            return enrollment
+    except IntegrityError:
+        return None
+
+
+def enroll_participant(*, user: User, course: Course, profile: Profile | None = None) -> Enrollment:
     """Enrol a user: a seat if one is free and nobody eligible is waiting for it (confirmed, or
     requested when approval is needed), otherwise a place on the waiting list, in order of
-    arrival."""
-    profile = Profile.objects.select_related("user").filter(user=user).first()
-    course = Course.objects.prefetch_related("quotas", "sessions").get(pk=course.pk)
-    problem = deadline_problem(course) or eligibility_problem(profile, course)
+    arrival. `profile` is the user's, if the caller has just loaded it."""
+    now = timezone.now()  # arrival: the deadline and the place in line are taken from it
+    if profile is None or profile.user_id != user.pk:
+        profile = Profile.objects.filter(user=user).first()
+    # Reuses the quotas and sessions the caller prefetched, if any.
+    prefetch_related_objects([course], "quotas", "sessions")
+    problem = deadline_problem(course, now) or eligibility_problem(profile, course)
     if not problem and course_has_started(course):
         problem = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
     if problem:
         raise EnrollmentError(problem)
     assert profile is not None
     quota_key = quota_key_for(profile, course)
+    newcomer = _enroll_newcomer(user=user, course=course, quota_key=quota_key, now=now)
+    if newcomer is not None:
+        return newcomer
     try:
         with transaction.atomic(durable=True):
             # Our own row first: it contends with nobody but a double click of the same user.
@@ -322,6 +378,7 @@ def cancel_enrollment(
     """Cancel an enrolment; the seat it held goes to the first person waiting for it."""
     with transaction.atomic(durable=True):
         course = _lock_course(enrollment.course_id)
+        prefetch_related_objects([course], "sessions")
         enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
         if enrollment.status not in ACTIVE:
             raise EnrollmentError(_("Questa iscrizione è già annullata o respinta."))

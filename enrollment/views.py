@@ -36,16 +36,21 @@ def _published_course(slug: str) -> Course:
 @ratelimit(key="user_or_ip", rate="20/m", method="POST", block=True)
 @require_POST
 def enroll(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _published_course(slug)
+    # What the rules read, loaded once here and reused by the service.
+    course = get_object_or_404(
+        Course.objects.published().prefetch_related("quotas", "sessions"), slug=slug
+    )
     if not request.user.is_authenticated:
         messages.info(request, _("Accedi o registrati per iscriverti al corso."))
         return redirect(f"{reverse('accounts:login')}?next={course.get_absolute_url()}")
     profile = Profile.objects.filter(user=request.user).first()
+    if profile is not None:
+        profile.user = request.user  # already loaded: the profile's checks read its names
     if profile is None or not profile.is_complete:
         messages.info(request, _("Completa il tuo profilo: poi potrai iscriverti al corso."))
         return redirect(f"{reverse('accounts:profile')}?next={course.get_absolute_url()}")
     try:
-        enrollment = services.enroll_participant(user=request.user, course=course)
+        enrollment = services.enroll_participant(user=request.user, course=course, profile=profile)
     except services.EnrollmentError as exc:
         messages.error(request, exc.message)
     else:

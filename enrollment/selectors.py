@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -157,6 +158,13 @@ def list_user_enrollments(user_id: int) -> QuerySet[Enrollment]:
     )
 
 
+def _ahead_in_line(course_id: object, quota_key: object, waitlisted_at: object, pk: object) -> Q:
+    """People waiting for the same course and quota who arrived before this enrolment."""
+    return Q(course_id=course_id, quota_key=quota_key, status=Enrollment.Status.WAITLISTED) & (
+        Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, id__lt=pk)
+    )
+
+
 @dataclass(frozen=True)
 class MyEnrollmentRow:
     enrollment: Enrollment
@@ -165,14 +173,32 @@ class MyEnrollmentRow:
 
 
 def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
-    """A participant's enrolments with their place in line and whether they may cancel."""
+    """A participant's enrolments with their place in line and whether they may cancel; the
+    places in line are counted in the same query, however many lines the person is in."""
+    ahead = (
+        Enrollment.objects.filter(
+            _ahead_in_line(
+                OuterRef("course_id"),
+                OuterRef("quota_key"),
+                OuterRef("waitlisted_at"),
+                OuterRef("pk"),
+            )
+        )
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = list_user_enrollments(user_id).annotate(
+        ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0)
+    )
     return [
         MyEnrollmentRow(
             enrollment=e,
-            waitlist_position=get_waitlist_position(e),
+            waitlist_position=e.ahead + 1 if e.status == Enrollment.Status.WAITLISTED else None,
             can_cancel=e.is_active and not course_has_started(e.course),
         )
-        for e in list_user_enrollments(user_id)
+        for e in rows
     ]
 
 
@@ -222,12 +248,9 @@ def get_waitlist_position(enrollment: Enrollment) -> int | None:
     if enrollment.status != Enrollment.Status.WAITLISTED:
         return None
     ahead = Enrollment.objects.filter(
-        course_id=enrollment.course_id,
-        quota_key=enrollment.quota_key,
-        status=Enrollment.Status.WAITLISTED,
-    ).filter(
-        Q(waitlisted_at__lt=enrollment.waitlisted_at)
-        | Q(waitlisted_at=enrollment.waitlisted_at, id__lt=enrollment.id)
+        _ahead_in_line(
+            enrollment.course_id, enrollment.quota_key, enrollment.waitlisted_at, enrollment.pk
+        )
     )
     return ahead.count() + 1
 

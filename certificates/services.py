@@ -47,7 +47,6 @@ from certificates.selectors import (
 from certificates.signing import Signer, envelope_certificates
 from courses.models import Course
 from enrollment.models import Enrollment
-from portal.dispatch import enqueue_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -274,7 +273,7 @@ def _store(draft: _Draft, *, replaces: Certificate | None = None) -> Certificate
     # back a certificate: the periodic flush sends what is still pending.
     from certificates.tasks import send_certificate_ready_task
 
-    enqueue_on_commit(send_certificate_ready_task, certificate.pk)
+    send_certificate_ready_task.delay_on_commit(certificate.pk)
     return certificate
 
 

@@ -41,7 +41,6 @@ from certificates.selectors import (
 )
 from certificates.signing import verify_p7m
 from courses.models import Course
-from portal.dispatch import send_task
 from portal.exports import csv_response, xlsx_response
 from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
@@ -318,8 +317,8 @@ def _queue_issuing(request: HttpRequest, course: Course) -> None:
         return
     queued = 0
     for enrollment_id in due:
-        # One failed send means the broker is down: don't wait for every remaining one.
-        if not send_task(issue_certificate_if_eligible_task, enrollment_id):
+        # None: the broker is down (logged); don't wait for every remaining one.
+        if issue_certificate_if_eligible_task.delay(enrollment_id) is None:
             break
         queued += 1
     if queued == len(due):

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -41,7 +41,7 @@ from certificates.selectors import (
 )
 from certificates.signing import verify_p7m
 from courses.models import Course
-from portal.exports import csv_response, xlsx_response
+from portal.exports import csv_response, file_response, xlsx_response
 from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
 
@@ -251,9 +251,9 @@ def published_ca_pem() -> bytes:
 
 @require_safe
 def ca_pem(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(published_ca_pem(), content_type="application/x-pem-file")
-    response["Content-Disposition"] = 'inline; filename="ca.pem"'
-    return response
+    return file_response(
+        published_ca_pem(), filename="ca.pem", content_type="application/x-pem-file", inline=True
+    )
 
 
 # --- Secretariat ---------------------------------------------------------------------------------
@@ -399,8 +399,4 @@ def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     rows = _credit_rows(course)
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
-    # Italian Excel reads "10.5" as a date or text: write the decimal comma.
-    localised = [
-        [formats.number_format(v, 2) if isinstance(v, float) else v for v in row] for row in rows
-    ]
-    return csv_response(f"{name}.csv", header, localised)
+    return csv_response(f"{name}.csv", header, rows, decimal_places=2)

@@ -23,7 +23,7 @@ from enrollment.selectors import (
     list_enrollment_history,
     list_my_enrollment_rows,
 )
-from portal.exports import csv_response, xlsx_response
+from portal.exports import csv_response, file_response, xlsx_response
 from portal.permissions import secretariat_required
 
 MANAGE = "enrollment.manage_enrollments"
@@ -104,9 +104,11 @@ def give_back(request: HttpRequest, token: str) -> HttpResponse:
 
 def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
     course = _published_course(slug)
-    response = HttpResponse(course_to_ics(course), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{course.code.replace("/", "-")}.ics"'
-    return response
+    return file_response(
+        course_to_ics(course),
+        filename=f"{course.code.replace('/', '-')}.ics",
+        content_type="text/calendar; charset=utf-8",
+    )
 
 
 # --- Secretariat -------------------------------------------------------------------------------

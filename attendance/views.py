@@ -74,7 +74,7 @@ class SummaryView(SecretariatMixin, View):
 
 
 def _export_name(course: Course, extension: str) -> str:
-    return f"presenze-{course.slug}-{timezone.localdate():%Y%m%d}.{extension}"
+    return f"presenze-{course.file_stem}-{timezone.localdate():%Y%m%d}.{extension}"
 
 
 class ExportCsvView(SecretariatMixin, View):
@@ -188,9 +188,9 @@ class SignInSheetView(SecretariatMixin, View):
         session = get_object_or_404(Session.objects.select_related("course"), pk=pk)
         participants = list(list_confirmed_enrollments(session.course))
         pdf = render_sign_in_sheet(session=session, participants=participants, request=request)
-        filename = f"foglio-firme-{session.course.slug}-{session.date:%Y%m%d}-{session.start:%H%M}"
+        stem = f"foglio-firme-{session.course.file_stem}-{session.date:%Y%m%d}-{session.start:%H%M}"
         return file_response(
-            pdf, filename=f"{filename}.pdf", content_type="application/pdf", inline=True
+            pdf, filename=f"{stem}.pdf", content_type="application/pdf", inline=True
         )
 
 

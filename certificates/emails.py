@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from certificates.formatting import format_hours, long_date
+from certificates.formatting import format_hours
 from certificates.models import Certificate, NotificationStatus
+from portal.formatting import long_date
 from portal.mail import build_email, recipient_language
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from certificates import services
-from certificates.formatting import format_hours, group_code, long_date, mask_name
+from certificates.formatting import format_hours, group_code, mask_name
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     ReissueForm,
@@ -42,6 +42,7 @@ from certificates.selectors import (
 from certificates.signing import verify_p7m
 from courses.models import Course
 from portal.exports import csv_response, file_response, xlsx_response
+from portal.formatting import long_date, short_datetime
 from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
 
@@ -207,11 +208,7 @@ def _check_upload(data: bytes) -> UploadOutcome:
         )
     else:
         result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
-    signing_time = (
-        timezone.localtime(result.signing_time).strftime("%d/%m/%Y %H:%M")
-        if result.signing_time
-        else ""
-    )
+    signing_time = short_datetime(result.signing_time)
     return UploadOutcome(
         signature_valid=result.valid,
         facts=_public_facts(certificate) if certificate is not None else None,
@@ -395,7 +392,7 @@ def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         _("Attestato n."),
         _("Rilasciato il"),
     ]
-    name = f"crediti-fcoas-{course.code.replace('/', '-')}"
+    name = f"crediti-fcoas-{course.file_stem}"
     rows = _credit_rows(course)
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))

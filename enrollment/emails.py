@@ -114,7 +114,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     if notification.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER) and (
         enrollment.status == Enrollment.Status.CONFIRMED
     ):
-        filename = f"{course.code.replace('/', '-')}.ics"
+        filename = f"{course.file_stem}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")
     return message
 

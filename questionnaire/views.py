@@ -93,7 +93,7 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect("questionnaire:results", slug=course.slug)
     header, rows = list_export_rows(questionnaire)
-    filename = f"questionario-{course.slug}-{timezone.localdate():%Y%m%d}.csv"
+    filename = f"questionario-{course.file_stem}-{timezone.localdate():%Y%m%d}.csv"
     return csv_response(filename, header, rows)
 
 

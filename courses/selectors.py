@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from courses.models import Course, ScheduleItem, Session
+from portal.formatting import format_duration
 
 
 def list_catalogue() -> QuerySet[Course]:
@@ -50,8 +51,7 @@ class CourseSchedule:
 
     @property
     def total_hours_label(self) -> str:
-        hours, minutes = divmod(self.total_minutes, 60)
-        return f"{hours}:{minutes:02d}" if minutes else str(hours)
+        return format_duration(self.total_minutes, style="clock")
 
 
 def get_course_schedule(course: Course) -> CourseSchedule:

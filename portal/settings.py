@@ -181,16 +181,26 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "portal.cache.TolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "corsipa",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                # While Redis is unreachable the cache reads as empty and writes nothing: pages,
+                # sessions (cached_db) and the public-page cache cost speed, not availability.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
     # Sessions read from Redis, written through to the database: one query less per request.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Log each cache call skipped while Redis is down (the error, never the key or the value).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "portal.cache"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -312,6 +322,8 @@ RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
 # Rate limits (django-ratelimit) need a cache shared by every process: Redis in production.
 RATELIMIT_VIEW = "portal.views.rate_limited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# With Redis down the counters cannot be read: let requests through rather than refuse them all.
+RATELIMIT_FAIL_OPEN = True
 if not REDIS_URL:
     # The embedded default is one process, where the local-memory cache is shared enough.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

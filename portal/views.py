@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -57,9 +57,11 @@ def my_data(request: HttpRequest) -> HttpResponse:
     from portal.privacy import erase_participant, export_user_data
 
     if request.GET.get("format") == "json":
-        response = JsonResponse(export_user_data(request.user), json_dumps_params={"indent": 2})
-        response["Content-Disposition"] = 'attachment; filename="i-miei-dati.json"'
-        return response
+        return JsonResponse(
+            export_user_data(request.user),
+            json_dumps_params={"indent": 2},
+            headers={"Content-Disposition": content_disposition_header(True, "i-miei-dati.json")},
+        )
     error = ""
     if request.method == "POST":
         if is_secretariat(request.user):

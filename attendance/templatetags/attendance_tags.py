@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import gettext as _
 
 from attendance.selectors import get_progress_for_user
 from courses.models import Course
+from portal.formatting import format_duration
 
 register = template.Library()
 
@@ -14,14 +14,7 @@ register = template.Library()
 @register.filter
 def minutes_hm(value: int | None) -> str:
     """576 → «9 h 36 min»; 240 → «4 h»."""
-    if value is None:
-        return ""
-    hours, minutes = divmod(int(value), 60)
-    if hours and minutes:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return _("%(m)d min") % {"m": minutes}
+    return format_duration(value, style="short")
 
 
 @register.inclusion_tag("attendance/_progress.html")

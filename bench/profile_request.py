@@ -5,7 +5,8 @@ in as seeded participants (or the secretariat) and prints the query count of one
 the top lines of a cProfile of many.
 
     .venv/bin/python bench/profile_request.py enroll [--n 200]
-    .venv/bin/python bench/profile_request.py get /my/enrollments/ [--n 200] [--as secretariat]
+    .venv/bin/python bench/profile_request.py get /my/enrollments/ [--n 200]
+    .venv/bin/python bench/profile_request.py get register --as secretariat
 """
 
 from __future__ import annotations
@@ -56,10 +57,16 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.strip().splitlines()[-1]
+        )
+        .stdout.strip()
+        .splitlines()[-1]
     )
     if args.who == "secretariat":
-        keys = [base.secretariat_session()] * args.n
+        import http_load
+
+        staff = json.loads(base.shell(http_load.SECRETARIAT))
+        keys = [staff["key"]] * args.n
+        args.path = staff.get(args.path, args.path)  # "register" or "grid" name those pages
     handler = WSGIHandler()
     factory = RequestFactory()
     token = "a" * 32

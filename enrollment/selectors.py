@@ -172,9 +172,8 @@ class MyEnrollmentRow:
     can_cancel: bool
 
 
-def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
-    """A participant's enrolments with their place in line and whether they may cancel; the
-    places in line are counted in the same query, however many lines the person is in."""
+def _waitlist_positions(enrollment_ids: list[int]) -> dict[int, int]:
+    """Place in line of each of these waiting enrolments, in one query however many."""
     ahead = (
         Enrollment.objects.filter(
             _ahead_in_line(
@@ -189,16 +188,27 @@ def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    rows = list_user_enrollments(user_id).annotate(
-        ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0)
+    rows = (
+        Enrollment.objects.filter(pk__in=enrollment_ids)
+        .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
+        .values_list("pk", "ahead")
     )
+    return {pk: n + 1 for pk, n in rows}
+
+
+def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
+    """A participant's enrolments with their place in line and whether they may cancel; the
+    places in line are counted in one query, however many lines the person is in."""
+    enrollments = list(list_user_enrollments(user_id))
+    waiting = [e.pk for e in enrollments if e.status == Enrollment.Status.WAITLISTED]
+    positions = _waitlist_positions(waiting) if waiting else {}
     return [
         MyEnrollmentRow(
             enrollment=e,
-            waitlist_position=e.ahead + 1 if e.status == Enrollment.Status.WAITLISTED else None,
+            waitlist_position=positions.get(e.pk),
             can_cancel=e.is_active and not course_has_started(e.course),
         )
-        for e in rows
+        for e in enrollments
     ]
 
 

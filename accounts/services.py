@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile, User
 from accounts.validators import normalise_codice_fiscale
-from portal.dispatch import enqueue_on_commit
+from core.dispatch import enqueue_on_commit
 
 
 class AccountError(Exception):

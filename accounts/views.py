@@ -32,7 +32,7 @@ from accounts.services import (
     update_profile,
 )
 from accounts.throttling import limit_login_failures_per_address
-from portal.permissions import is_secretariat, two_factor_redirect
+from core.permissions import is_secretariat, two_factor_redirect
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:

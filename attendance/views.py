@@ -38,10 +38,10 @@ from attendance.services import (
     record_session_register,
     store_import_file,
 )
+from core.permissions import SecretariatRequiredMixin
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
-from portal.permissions import SecretariatRequiredMixin
 
 
 class SecretariatMixin(SecretariatRequiredMixin):

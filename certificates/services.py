@@ -47,7 +47,7 @@ from certificates.selectors import (
 from certificates.signing import Signer, envelope_certificates
 from courses.models import Course
 from enrollment.models import Enrollment
-from portal.dispatch import enqueue_on_commit
+from core.dispatch import enqueue_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User

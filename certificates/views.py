@@ -41,9 +41,9 @@ from certificates.selectors import (
 )
 from certificates.signing import verify_p7m
 from courses.models import Course
-from portal.dispatch import send_task
-from portal.exports import csv_response, xlsx_response
-from portal.permissions import secretariat_required
+from core.dispatch import send_task
+from core.exports import csv_response, xlsx_response
+from core.permissions import secretariat_required
 from questionnaire.selectors import has_completed
 
 logger = logging.getLogger(__name__)

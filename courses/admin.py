@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
 from courses.services import update_session_times
-from portal.pagecache import invalidate_public_pages
+from core.pagecache import invalidate_public_pages
 
 
 class InvalidatesPublicPages(admin.ModelAdmin):

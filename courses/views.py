@@ -10,7 +10,7 @@ from courses.selectors import (
     list_catalogue,
     split_catalogue,
 )
-from portal.pagecache import cached_for_anonymous
+from core.pagecache import cached_for_anonymous
 
 
 @cached_for_anonymous

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import Profile
+from core.exports import csv_response, xlsx_response
+from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
 from enrollment import services
@@ -23,8 +25,6 @@ from enrollment.selectors import (
     list_enrollment_history,
     list_my_enrollment_rows,
 )
-from portal.exports import csv_response, xlsx_response
-from portal.permissions import secretariat_required
 
 MANAGE = "enrollment.manage_enrollments"
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from courses.models import Course
 from enrollment.selectors import get_confirmed_enrollment
-from portal.permissions import secretariat_required
+from core.permissions import secretariat_required
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
     ParticipantState,

@@ -9,7 +9,7 @@ from tests.factories import ParticipantFactory
 
 DOWN = {
     "default": {
-        "BACKEND": "portal.cache.TolerantRedisCache",
+        "BACKEND": "core.cache.TolerantRedisCache",
         "LOCATION": "redis://127.0.0.1:6399/0",  # nothing listens there
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
@@ -41,7 +41,7 @@ def test_real_redis_cache_round_trip():
     if not url:
         pytest.skip("REDIS_URL not set")
     with override_settings(
-        CACHES={"default": {"BACKEND": "portal.cache.TolerantRedisCache", "LOCATION": url}}
+        CACHES={"default": {"BACKEND": "core.cache.TolerantRedisCache", "LOCATION": url}}
     ):
         cache = caches["default"]
         cache.set("probe", 42, 5)

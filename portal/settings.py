@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "attendance",
     "questionnaire",
     "certificates",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -256,7 +257,7 @@ SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
 PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
 CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
-    "task": "portal.tasks.anonymise_inactive_accounts_task",
+    "task": "privacy.tasks.anonymise_inactive_accounts_task",
     "schedule": 24 * 60 * 60,
 }
 CELERY_BEAT_SCHEDULE["flush-certificate-outbox"] = {

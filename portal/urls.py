@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("lang/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/my-data/", views.my_data, name="my_data"),
+    path("", include("privacy.urls")),
     # The admin's own login view, under the same per-address limit as the site's.
     path("admin/login/", limit_login_failures_per_address(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "questionnaire",
     "certificates",
     "privacy",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -45,9 +45,9 @@ from certificates.selectors import (
     list_recently_ended_courses,
 )
 from certificates.signing import Signer, envelope_certificates
+from core.dispatch import enqueue_on_commit
 from courses.models import Course
 from enrollment.models import Enrollment
-from core.dispatch import enqueue_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User

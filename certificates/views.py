@@ -40,10 +40,10 @@ from certificates.selectors import (
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
-from courses.models import Course
 from core.dispatch import send_task
 from core.exports import csv_response, xlsx_response
 from core.permissions import secretariat_required
+from courses.models import Course
 from questionnaire.selectors import has_completed
 
 logger = logging.getLogger(__name__)

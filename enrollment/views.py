@@ -21,7 +21,6 @@ from enrollment.models import Enrollment
 from enrollment.selectors import (
     get_availability,
     list_course_enrollments,
-    list_courses_for_secretariat,
     list_enrollment_history,
     list_my_enrollment_rows,
 )
@@ -110,11 +109,6 @@ def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- Secretariat -------------------------------------------------------------------------------
-
-
-@secretariat_required(MANAGE)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "enrollment/dashboard.html", {"courses": list_courses_for_secretariat()})
 
 
 def _filtered(

@@ -146,6 +146,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "courses:catalogue"
+# Pages composed above the apps that lower apps' pages link to, named here so that no app
+# reaches up to them: the secretariat's home (the apps' secretariat pages and the second factor
+# lead back to it) and the privacy page (linked from the profile).
+SECRETARIAT_HOME_URL = "web:secretariat"
+PERSONAL_DATA_URL = "my_data"
 LOGOUT_REDIRECT_URL = "courses:catalogue"
 
 AUTH_PASSWORD_VALIDATORS = [

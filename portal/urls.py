@@ -5,6 +5,7 @@ from accounts.throttling import limit_login_failures_per_address
 from portal import views
 
 urlpatterns = [
+    path("", include("web.course_urls")),
     path("", include("web.urls")),
     path("", include("enrollment.urls")),
     path("accounts/", include("accounts.urls")),

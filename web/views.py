@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core.pagecache import cached_for_anonymous
+from core.permissions import secretariat_required
 from courses.models import Course
 from courses.selectors import (
     get_course_for_page,
@@ -11,7 +12,7 @@ from courses.selectors import (
     list_catalogue,
     split_catalogue,
 )
-from enrollment.selectors import get_course_status_map
+from enrollment.selectors import get_course_status_map, list_courses_for_secretariat
 from web.selectors import get_course_page_state
 
 
@@ -51,3 +52,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "info": state.panel.availability,
         },
     )
+
+
+@secretariat_required("enrollment.manage_enrollments")
+def secretariat_home(request: HttpRequest) -> HttpResponse:
+    """Every course with its enrolment counts and links to each app's pages for it."""
+    return render(request, "web/secretariat.html", {"courses": list_courses_for_secretariat()})

@@ -24,33 +24,21 @@ def _participant_queries(client, course, user) -> tuple[dict[str, int], int]:
     assert response.status_code == 200
     sql = [query["sql"] for query in queries.captured_queries]
     enrollment = user.enrollments.get(course=course)
+
+    def reads_of(table: str, column: str, pk: int) -> int:
+        # SELECTs from the table filtered on the participant's own key.
+        pattern = re.compile(rf'"{table}"\."{column}" = {pk}\b')
+        return sum(
+            1
+            for text in sql
+            if text.startswith("SELECT") and f'FROM "{table}"' in text and pattern.search(text)
+        )
+
     reads = {
-        # The visitor's enrolment row, whatever its columns: by course and user.
-        "enrollment": sum(
-            1
-            for text in sql
-            if text.startswith("SELECT")
-            and 'FROM "enrollment_enrollment"' in text
-            and re.search(rf'"enrollment_enrollment"\."user_id" = {user.pk}\b', text)
-        ),
-        "profile": sum(
-            1
-            for text in sql
-            if 'FROM "accounts_profile"' in text
-            and re.search(rf'"accounts_profile"\."user_id" = {user.pk}\b', text)
-        ),
-        "completion": sum(
-            1
-            for text in sql
-            if 'FROM "questionnaire_completion"' in text
-            and re.search(rf'"enrollment_id" = {enrollment.pk}\b', text)
-        ),
-        "certificate": sum(
-            1
-            for text in sql
-            if 'FROM "certificates_certificate"' in text
-            and re.search(rf'"enrollment_id" = {enrollment.pk}\b', text)
-        ),
+        "enrollment": reads_of("enrollment_enrollment", "user_id", user.pk),
+        "profile": reads_of("accounts_profile", "user_id", user.pk),
+        "completion": reads_of("questionnaire_completion", "enrollment_id", enrollment.pk),
+        "certificate": reads_of("certificates_certificate", "enrollment_id", enrollment.pk),
     }
     return reads, len(sql)
 

@@ -8,8 +8,8 @@ from django.utils.http import urlencode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.mail import build_email, recipient_language
 from portal.celery import app
-from portal.mail import build_email, recipient_language
 
 
 @app.task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -38,11 +38,11 @@ from attendance.services import (
     record_session_register,
     store_import_file,
 )
+from core.exports import csv_response, file_response, xlsx_response
+from core.permissions import SecretariatRequiredMixin
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
-from portal.exports import csv_response, file_response, xlsx_response
-from portal.permissions import SecretariatRequiredMixin
 
 
 class SecretariatMixin(SecretariatRequiredMixin):

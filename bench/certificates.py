@@ -51,7 +51,7 @@ from certificates.pki import ensure_dev_pki  # noqa: E402
 from certificates.seal import set_signer  # noqa: E402
 from certificates.services import credits_text, make_serial, render_and_sign  # noqa: E402
 from certificates.signing import verify_p7m  # noqa: E402
-from portal.formatting import format_dates, long_date  # noqa: E402
+from core.formatting import format_dates, long_date  # noqa: E402
 
 FIRST = ["Mario", "Giulia", "Luca", "Anna", "Maria Grazia", "Francesco", "Chiara", "Niccolò"]
 LAST = ["Rossi", "Bianchi", "Verdi", "Neri", "Esposito-Brambilla", "D'Angelo", "Colombo", "Fò"]

@@ -14,8 +14,8 @@ from django.utils.translation import gettext
 
 from certificates.formatting import format_hours
 from certificates.models import Certificate, NotificationStatus
-from portal.formatting import long_date
-from portal.mail import build_email, recipient_language
+from core.formatting import long_date
+from core.mail import build_email, recipient_language
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Plain-text pieces of certificates: hours attended, masked names, verification codes.
 
 No database access: used by the PDF renderer, the selectors and the benchmark alike.
-Durations and dates come from portal.formatting.
+Durations and dates come from core.formatting.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import secrets
 
 from django.utils.translation import gettext
 
-from portal.formatting import format_duration
+from core.formatting import format_duration
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand is unambiguous.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

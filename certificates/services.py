@@ -38,9 +38,9 @@ from certificates.selectors import (
     list_recently_ended_courses,
 )
 from certificates.signing import Signer, envelope_certificates
+from core.formatting import format_dates, format_duration, long_date
 from courses.models import Course
 from enrollment.models import Enrollment
-from portal.formatting import format_dates, format_duration, long_date
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -40,10 +40,10 @@ from certificates.selectors import (
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
+from core.exports import csv_response, file_response, xlsx_response
+from core.formatting import long_date, short_datetime
+from core.permissions import secretariat_required
 from courses.models import Course
-from portal.exports import csv_response, file_response, xlsx_response
-from portal.formatting import long_date, short_datetime
-from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
 
 logger = logging.getLogger(__name__)

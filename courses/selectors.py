@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from core.formatting import format_duration
 from courses.models import Course, ScheduleItem, Session
-from portal.formatting import format_duration
 
 
 def list_catalogue() -> QuerySet[Course]:

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.mail import build_email, recipient_language
 from courses.calendar import course_to_ics
 from enrollment.models import Enrollment, Notification
-from portal.mail import build_email, recipient_language
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind

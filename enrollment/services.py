@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
+from core.pagecache import invalidate_public_pages
 from courses.models import Course
 from enrollment.models import Enrollment, EnrollmentChange, Notification
 from enrollment.rules import (
@@ -23,7 +24,6 @@ from enrollment.rules import (
     seat_is_free,
 )
 from enrollment.selectors import SEAT_HOLDING, course_has_started
-from portal.pagecache import invalidate_public_pages
 
 if TYPE_CHECKING:
     from accounts.models import User

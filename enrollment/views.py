@@ -10,6 +10,9 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import Profile
+from core.exports import csv_response, file_response, xlsx_response
+from core.formatting import short_datetime
+from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
 from enrollment import services
@@ -18,13 +21,9 @@ from enrollment.models import Enrollment
 from enrollment.selectors import (
     get_availability,
     list_course_enrollments,
-    list_courses_for_secretariat,
     list_enrollment_history,
     list_my_enrollment_rows,
 )
-from portal.exports import csv_response, file_response, xlsx_response
-from portal.formatting import short_datetime
-from portal.permissions import secretariat_required
 
 MANAGE = "enrollment.manage_enrollments"
 
@@ -117,11 +116,6 @@ def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- Secretariat -------------------------------------------------------------------------------
-
-
-@secretariat_required(MANAGE)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "enrollment/dashboard.html", {"courses": list_courses_for_secretariat()})
 
 
 def _filtered(

@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.exports import csv_response
+from core.permissions import secretariat_required
 from courses.models import Course
 from enrollment.selectors import get_confirmed_enrollment
-from portal.exports import csv_response
-from portal.permissions import secretariat_required
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
     ParticipantState,

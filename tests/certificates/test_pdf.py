@@ -24,7 +24,7 @@ from certificates.pdf import (
     render_certificate_pdf,
     resolve_font_url,
 )
-from portal.formatting import format_dates, format_duration
+from core.formatting import format_dates, format_duration
 from tests.certificates.conftest import pdf_text
 
 CONTENT = CertificateContent(

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from core.dispatch import PortalTask
 from enrollment.tasks import send_notification_task
 from portal.celery import app
-from portal.dispatch import PortalTask
 from tests.certificates.conftest import broker_down
 
 
@@ -23,7 +23,7 @@ def test_every_project_task_has_the_portal_base():
 
 
 def test_a_send_while_the_broker_is_down_returns_none_and_fails_fast(caplog):
-    with broker_down(), caplog.at_level(logging.WARNING, logger="portal.dispatch"):
+    with broker_down(), caplog.at_level(logging.WARNING, logger="core.dispatch"):
         started = time.monotonic()
         results = [send_notification_task.delay(0) for _ in range(3)]
         elapsed = time.monotonic() - started

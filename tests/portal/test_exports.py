@@ -6,7 +6,7 @@ import io
 
 import openpyxl
 
-from portal.exports import file_response, write_csv, write_xlsx
+from core.exports import file_response, write_csv, write_xlsx
 
 
 def test_csv_is_for_italian_excel_and_cannot_hold_a_formula():

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from portal.formatting import format_duration, long_date, long_day, short_datetime
+from core.formatting import format_duration, long_date, long_day, short_datetime
 from tests.factories import CourseFactory
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.tasks import send_account_email_task
-from portal.mail import build_email
+from core.mail import build_email
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db

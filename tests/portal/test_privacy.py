@@ -12,7 +12,7 @@ from attendance.models import Attendance, Source
 from attendance.services import record_attendance
 from enrollment.models import Enrollment
 from enrollment.services import enroll_participant
-from portal.privacy import anonymise_inactive_accounts
+from privacy.services import anonymise_inactive_accounts
 from tests.enrollment.helpers import open_course, people
 from tests.factories import PASSWORD, EnrollmentFactory, SecretariatFactory
 

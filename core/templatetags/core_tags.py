@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from portal.formatting import long_date, long_day
+from core.formatting import long_date, long_day
 
 register = template.Library()
 

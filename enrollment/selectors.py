@@ -9,7 +9,15 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -67,9 +75,12 @@ def get_availability_map(courses: Iterable[Course]) -> dict[int, Availability]:
     )
     for course_id, quota_key, n in rows:
         taken[course_id][quota_key] = n
-    quotas: dict[int, list[CourseQuota]] = defaultdict(list)
-    for quota in CourseQuota.objects.filter(course_id__in=ids).order_by("organisation_type"):
-        quotas[quota.course_id].append(quota)
+    # Reuses quotas the caller prefetched (the course page); one query for all otherwise.
+    prefetch_related_objects(courses, "quotas")
+    quotas: dict[int, list[CourseQuota]] = {
+        course.pk: sorted(course.quotas.all(), key=lambda q: q.organisation_type)
+        for course in courses
+    }
     result = {}
     for course in courses:
         per_quota = taken.get(course.pk, {})

@@ -49,6 +49,8 @@ def get_course_page_state(
     used to be a template tag that loaded them again)."""
     enrollment = get_user_enrollment(course, user)
     profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
+    if profile is not None:
+        profile.user = user  # already loaded: the profile's checks read the names on it
     return CoursePageState(
         panel=get_enrollment_panel(course, user, enrollment=enrollment, profile=profile),
         boxes=get_participant_boxes(course, user, enrollment=enrollment),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+T = TypeVar("T")
 VERSION_KEY = "public-pages-version"
 TTL = 10 * 60
 
@@ -53,14 +55,21 @@ def invalidate_course_content() -> None:
     transaction.on_commit(lambda: _bump(CONTENT_VERSION_KEY))
 
 
+def cached_course_content(name: str, key: object, compute: Callable[[], T]) -> T:
+    """Something made only of the courses' own content (a course with its sessions, a part of
+    its page), computed once per content version and language and then reused by everyone."""
+    full_key = f"content:{name}:{_version(CONTENT_VERSION_KEY)}:{get_language()}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, TTL)
+    return value
+
+
 def cached_course_fragment(name: str, course_id: int, render: Callable[[], str]) -> SafeString:
     """A part of a course page that shows only the course's own content, rendered once per
     content version and language and then reused for every visitor."""
-    key = f"fragment:{name}:{_version(CONTENT_VERSION_KEY)}:{get_language()}:{course_id}"
-    html = cache.get(key)
-    if html is None:
-        html = str(render())
-        cache.set(key, html, TTL)
+    html = cached_course_content(name, course_id, lambda: str(render()))
     return mark_safe(html)  # noqa: S308 - HTML rendered by our own template, escaped there
 
 

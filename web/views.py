@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from core.pagecache import cached_course_fragment, cached_for_anonymous
+from core.pagecache import cached_course_content, cached_course_fragment, cached_for_anonymous
 from core.permissions import secretariat_required
 from courses.models import Course
 from courses.selectors import (
@@ -43,7 +43,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @cached_for_anonymous
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        course = get_course_for_page(slug=slug)
+        # The course with its sessions and quotas: loaded once per course version, not on
+        # every visit (seats and the visitor's own rows are read below, fresh).
+        course = cached_course_content("course", slug, lambda: get_course_for_page(slug=slug))
     except Course.DoesNotExist as exc:
         raise Http404 from exc
     schedule = get_course_schedule(course)

@@ -81,3 +81,36 @@ def test_static_part_is_kept_per_language(client, course):
     html, rendered, _reads = _visit(client, course, user)
     assert rendered == STATIC
     assert "Programme" in html and "Programma del" not in html
+
+
+def test_a_teacher_renamed_in_the_admin_shows_at_once(
+    client, course, admin_user, django_capture_on_commit_callbacks
+):
+    user = EnrollmentFactory(course=course).user
+    html, _rendered, _reads = _visit(client, course, user)
+    teacher = course.sessions.first().items.first().teachers.get()
+
+    admin = type(client)()
+    admin.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            f"/admin/courses/teacher/{teacher.pk}/change/",
+            {"name": "Prof. Alan Turing", "title": "", "affiliation": ""},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    html, rendered, _reads = _visit(client, course, user)
+    assert "Prof. Alan Turing" in html and "Ada Lovelace" not in html
+
+
+def test_an_unpublished_course_is_gone_at_once(
+    client, course, admin_user, django_capture_on_commit_callbacks
+):
+    from core.pagecache import invalidate_course_content
+
+    user = EnrollmentFactory(course=course).user
+    _visit(client, course, user)
+    with django_capture_on_commit_callbacks(execute=True):
+        type(course).objects.filter(pk=course.pk).update(is_published=False)
+        invalidate_course_content()  # what the course admin does on save
+    assert client.get(course.get_absolute_url()).status_code == 404

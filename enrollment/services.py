@@ -232,7 +232,14 @@ def fill_free_seats(
         return _fill_free_seats(locked, actor=actor, reason=reason)
 
 
-def _enroll_newcomer(*, user: User, course: Course, quota_key: str, now: dt.datetime):
+def _enrollment_problem(profile: Profile | None, course: Course, now: dt.datetime) -> str | None:
+    problem = deadline_problem(course, now) or eligibility_problem(profile, course)
+    if not problem and course_has_started(course):
+        problem = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
+    return problem
+
+
+def _enroll_newcomer(*, user: User, course: Course, profile: Profile, now: dt.datetime):
     """The common case of a rush, in one short transaction: someone enrolling in this course
     for the first time, with nobody in line who could take a free seat before them.
 
@@ -245,6 +252,12 @@ def _enroll_newcomer(*, user: User, course: Course, quota_key: str, now: dt.date
         with transaction.atomic(durable=True):
             # We check seats every time, under the course lock: we must never overbook a seat.
             locked = _lock_course(course.pk)
+            # The course as it is now, not as the caller loaded it (perhaps from a cache): the
+            # deadline and who may enrol are decided on it too, at the arrival time.
+            problem = deadline_problem(locked, now) or eligibility_problem(profile, locked)
+            if problem:
+                raise EnrollmentError(problem)
+            quota_key = quota_key_for(profile, locked)
             counts = _seats_taken(locked)
             if counts.waiting and counts.total < locked.capacity:
                 return None
@@ -281,18 +294,19 @@ def enroll_participant(*, user: User, course: Course, profile: Profile | None = 
     now = timezone.now()  # arrival: the deadline and the place in line are taken from it
     if profile is None or profile.user_id != user.pk:
         profile = Profile.objects.filter(user=user).first()
-    # Reuses the quotas and sessions the caller prefetched, if any.
+    # Reuses the quotas and sessions the caller prefetched, if any: a refusal needs no lock.
     prefetch_related_objects([course], "quotas", "sessions")
-    problem = deadline_problem(course, now) or eligibility_problem(profile, course)
-    if not problem and course_has_started(course):
-        problem = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
-    if problem:
+    if problem := _enrollment_problem(profile, course, now):
         raise EnrollmentError(problem)
     assert profile is not None
-    quota_key = quota_key_for(profile, course)
-    newcomer = _enroll_newcomer(user=user, course=course, quota_key=quota_key, now=now)
+    newcomer = _enroll_newcomer(user=user, course=course, profile=profile, now=now)
     if newcomer is not None:
         return newcomer
+    # The general path, rarely taken: on the course as it is now.
+    course = Course.objects.prefetch_related("quotas", "sessions").get(pk=course.pk)
+    if problem := _enrollment_problem(profile, course, now):
+        raise EnrollmentError(problem)
+    quota_key = quota_key_for(profile, course)
     try:
         with transaction.atomic(durable=True):
             # Our own row first: it contends with nobody but a double click of the same user.

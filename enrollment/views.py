@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,9 +12,11 @@ from django_ratelimit.decorators import ratelimit
 from accounts.models import Profile
 from core.exports import csv_response, file_response, xlsx_response
 from core.formatting import short_datetime
+from core.pagecache import cached_course_content
 from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
+from courses.selectors import get_course_for_page
 from enrollment import services
 from enrollment.forms import BulkActionForm, EnrollmentFilterForm
 from enrollment.models import Enrollment
@@ -35,10 +37,12 @@ def _published_course(slug: str) -> Course:
 @ratelimit(key="user_or_ip", rate="20/m", method="POST", block=True)
 @require_POST
 def enroll(request: HttpRequest, slug: str) -> HttpResponse:
-    # What the rules read, loaded once here and reused by the service.
-    course = get_object_or_404(
-        Course.objects.published().prefetch_related("quotas", "sessions"), slug=slug
-    )
+    # The course the page shows, with what the rules read, cached per course version; the
+    # service decides the seat, the deadline and who may enrol on the row it locks.
+    try:
+        course = cached_course_content("course", slug, lambda: get_course_for_page(slug=slug))
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
     if not request.user.is_authenticated:
         messages.info(request, _("Accedi o registrati per iscriverti al corso."))
         return redirect(f"{reverse('accounts:login')}?next={course.get_absolute_url()}")

@@ -6,13 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OrganisationType, Profile
+from accounts.models import OrganisationType, Profile, User
 from courses.models import Course, CourseQuota
 from courses.selectors import get_course_schedule
 from enrollment.models import Enrollment, EnrollmentChange
@@ -236,7 +235,7 @@ def course_has_started(course: Course) -> bool:
     return get_course_schedule(course).has_started()
 
 
-def get_enrollment_panel(course: Course, user: AbstractBaseUser | AnonymousUser) -> EnrollmentPanel:
+def get_enrollment_panel(course: Course, user: User | AnonymousUser) -> EnrollmentPanel:
     from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for, seat_is_free
 
     availability = get_availability(course)

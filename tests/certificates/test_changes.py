@@ -184,7 +184,7 @@ def _revoke_twice_at_once(certificate: Certificate) -> list[object]:
         try:
             barrier.wait(timeout=10)
             results.append(revoke_certificate(certificate=certificate, reason=reason, actor=None))
-        except Exception as exc:  # noqa: BLE001 - reported by the caller
+        except Exception as exc:  # reported by the caller
             results.append(exc)
         finally:
             connection.close()

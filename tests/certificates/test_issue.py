@@ -293,7 +293,7 @@ def test_two_concurrent_issuers_make_one_certificate(eligible):
         try:
             barrier.wait(timeout=10)
             results.append(issue_certificate(enrollment=eligible))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             results.append(exc)
         finally:
             connection.close()

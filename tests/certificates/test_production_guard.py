@@ -19,7 +19,7 @@ from certificates.services import CertificateError, issue_certificate
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _ids(messages) -> set[str]:  # noqa: ANN001
+def _ids(messages) -> set[str]:
     return {m.id for m in messages}
 
 

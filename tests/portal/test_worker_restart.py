@@ -41,7 +41,7 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _wait(condition, seconds: float, what: str) -> None:  # noqa: ANN001
+def _wait(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

@@ -59,7 +59,7 @@ def test_simultaneous_first_looks_create_one_questionnaire():
         try:
             barrier.wait()
             get_or_create_questionnaire(course=type(course).objects.get(pk=course.pk))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connection.close()

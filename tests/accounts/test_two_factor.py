@@ -213,6 +213,7 @@ def _race_for_the_same_code(staff, code: str) -> list[bool]:
     return [results["a"], results["b"]]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_backup_code_presented_twice_at_once_confirms_one_session():
@@ -221,6 +222,7 @@ def test_one_backup_code_presented_twice_at_once_confirms_one_session():
     assert _race_for_the_same_code(staff, code) == [True, False]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_device_lock_the_same_code_confirms_two_sessions(monkeypatch):

@@ -21,6 +21,8 @@ from courses.services import update_session_times
 from enrollment.services import cancel_enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, SecretariatFactory
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

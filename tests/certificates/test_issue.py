@@ -283,6 +283,7 @@ def test_questionnaire_submitted_after_the_course_ended_issues_the_certificate(
     assert [m.to for m in mailoutbox] == [[enrollment.user.email]]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_issuers_make_one_certificate(eligible):

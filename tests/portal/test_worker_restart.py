@@ -28,7 +28,7 @@ from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory
 from tests.questionnaire.factories import CompletionFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -17,7 +17,7 @@ from questionnaire.services import (
 )
 from tests.factories import EnrollmentFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(enrollment_id: int, answers: dict[int, int], runners: int = 2) -> list[object]:

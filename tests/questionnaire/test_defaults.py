@@ -48,6 +48,7 @@ def test_course_page_visitors_do_not_need_a_questionnaire_row(client, course):
     assert not Questionnaire.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_first_looks_create_one_questionnaire():

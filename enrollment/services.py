@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
+from core.pagecache import invalidate_public_pages
 from courses.models import Course
 from enrollment.models import Enrollment, EnrollmentChange, Notification
 from enrollment.rules import (
@@ -23,8 +24,6 @@ from enrollment.rules import (
     seat_is_free,
 )
 from enrollment.selectors import SEAT_HOLDING, course_has_started
-from portal.dispatch import enqueue_on_commit
-from portal.pagecache import invalidate_public_pages
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -92,7 +91,7 @@ def _notify(enrollment: Enrollment, kind: str) -> Notification:
     from enrollment.tasks import send_notification_task
 
     notification = Notification.objects.create(enrollment=enrollment, kind=kind)
-    enqueue_on_commit(send_notification_task, notification.pk)
+    send_notification_task.delay_on_commit(notification.pk)
     return notification
 
 

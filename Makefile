@@ -1,4 +1,4 @@
-# Corsi PA: `make run` serves the portal with demo data; `make test` runs the whole suite.
+# Corsi PA: `make run` serves the portal with demo data; `make test` runs the linters, then the whole suite.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -19,16 +19,15 @@ run: sysdeps install migrate seed
 	@echo "Serving Corsi PA on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(VENV)/bin/djlint templates --lint
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

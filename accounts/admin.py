@@ -79,5 +79,5 @@ class UserAdmin(BaseUserAdmin):
 class RetentionPolicyAdmin(admin.ModelAdmin):
     list_display = ("__str__", "inactive_days", "updated_at")
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request) -> bool:
         return not RetentionPolicy.objects.exists()  # one policy for the whole portal

@@ -166,7 +166,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[object]]]:
     table: list[tuple[int, list[object]]] = []
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on a corrupt file
+    except Exception as exc:  # openpyxl raises many types on a corrupt file
         raise AttendanceError(_("Il foglio Excel non è leggibile."), field="file") from exc
     try:
         sheet = workbook.worksheets[0]

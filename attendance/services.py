@@ -40,7 +40,7 @@ class AttendanceError(Exception):
         message: str,
         *,
         field: str | None = None,
-        row_errors: dict[object, str] | None = None,
+        row_errors: dict[int, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -317,7 +317,7 @@ def record_session_register(
     """
     # A fixed order, so that two secretaries saving the same register lock rows in the same order.
     rows = sorted(rows, key=lambda r: r.enrollment_id)
-    errors: dict[object, str] = {}
+    errors: dict[int, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
         session = _lock_session(session.pk)
@@ -377,36 +377,42 @@ def import_attendance_rows(
             _("Il file contiene righe non valide: nessuna presenza è stata importata."),
             row_errors=bad,
         )
+    # The parser resolves a row's session and enrollment or gives the row an error.
     good = sorted(
-        (row for row in rows if not row.error), key=lambda r: (r.session.pk, r.enrollment.pk)
+        (
+            (row, row.session, row.enrollment)
+            for row in rows
+            if not row.error and row.session is not None and row.enrollment is not None
+        ),
+        key=lambda item: (item[1].pk, item[2].pk),
     )
-    errors: dict[object, str] = {}
+    errors: dict[int, str] = {}
     changed = unchanged = 0
     with transaction.atomic(durable=True):
-        sessions = _lock_sessions(row.session.pk for row in good)
+        sessions = _lock_sessions(row_session.pk for _row, row_session, _enrollment in good)
         statuses = dict(
-            Enrollment.objects.filter(pk__in=[r.enrollment.pk for r in good]).values_list(
-                "pk", "status"
-            )
+            Enrollment.objects.filter(
+                pk__in=[enrollment.pk for _row, _session, enrollment in good]
+            ).values_list("pk", "status")
         )
-        for row in good:
+        for row, row_session, enrollment in good:
             try:
-                session = sessions.get(row.session.pk)
+                session = sessions.get(row_session.pk)
                 if session is None:
                     raise AttendanceError(_("La giornata non esiste più."))
                 values = validate_attendance_values(
                     session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )
                 _check_enrollment(
-                    status=statuses.get(row.enrollment.pk, ""),
-                    course_id=row.enrollment.course_id,
+                    status=statuses.get(enrollment.pk, ""),
+                    course_id=enrollment.course_id,
                     session=session,
                 )
             except AttendanceError as exc:
                 errors[row.line] = exc.message
                 continue
             written = _write(
-                enrollment_id=row.enrollment.pk,
+                enrollment_id=enrollment.pk,
                 session=session,
                 values=values,
                 recorded_by=recorded_by,

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import enroll_burst as base  # noqa: E402
+import enroll_burst as base
 
 HOST, PORT = base.HOST, base.PORT
 
@@ -216,7 +216,7 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)

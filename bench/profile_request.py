@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import enroll_burst as base  # noqa: E402
+import enroll_burst as base
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 # Runnable as a plain script from a checkout: make the project packages importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from certificates.pki import ensure_dev_pki  # noqa: E402
-from certificates.signing import FileSigner, verify_p7m  # noqa: E402
+from certificates.pki import ensure_dev_pki
+from certificates.signing import FileSigner, verify_p7m
 
 
 def main() -> None:

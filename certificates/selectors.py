@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -121,7 +122,7 @@ def list_user_certificates(user_id: int) -> QuerySet[Certificate]:
     )
 
 
-def get_user_certificate(*, user_id: int, token: object) -> Certificate | None:
+def get_user_certificate(*, user_id: int, token: UUID | str) -> Certificate | None:
     """A valid certificate by its download token, only if it belongs to this user."""
     return (
         Certificate.objects.filter(token=token, enrollment__user_id=user_id, status=VALID)

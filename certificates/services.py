@@ -13,7 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -134,7 +134,8 @@ def _seal_signer() -> tuple[Signer, Seal]:
 class _Draft:
     """A certificate rendered and signed, not yet stored."""
 
-    fields: dict[str, object]
+    # Keyword arguments for Certificate.objects.create.
+    fields: dict[str, Any]
     p7m: bytes
     sha256: str
     # What the document states; compared under the lock with what is true then.
@@ -333,7 +334,7 @@ def _attendance_exceeds_course(eligibility: Eligibility) -> CertificateError | N
 
 def _storage_refusal(draft: _Draft, exc: IntegrityError) -> CertificateError:
     """Name the constraint that refused the row, so no refusal says "already issued" wrongly."""
-    enrollment_id = draft.fields["enrollment"].pk  # type: ignore[attr-defined]
+    enrollment_id = draft.fields["enrollment"].pk
     if Certificate.objects.filter(enrollment_id=enrollment_id, status=VALID).exists():
         return CertificateError(gettext("L'attestato è già stato rilasciato."))
     if Certificate.objects.filter(

@@ -20,7 +20,7 @@ ISSUE_TASK_NAME = "certificates.tasks.issue_certificate_if_eligible_task"
     autoretry_for=(OperationalError,),
     retry_backoff=5,
 )
-def issue_certificate_if_eligible_task(self, enrollment_id: int) -> int | None:  # noqa: ANN001
+def issue_certificate_if_eligible_task(self, enrollment_id: int) -> int | None:
     """Issue the enrolment's certificate if it is due (idempotent); the certificate's id."""
     from certificates.services import issue_certificate_if_eligible
 
@@ -29,7 +29,7 @@ def issue_certificate_if_eligible_task(self, enrollment_id: int) -> int | None: 
 
 
 @app.task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1, ignore_result=True)
-def send_certificate_ready_task(self, certificate_id: int) -> bool:  # noqa: ANN001
+def send_certificate_ready_task(self, certificate_id: int) -> bool:
     """E-mail the participant that the certificate is ready; retried while SMTP is down."""
     from certificates.emails import TransientEmailError, send_certificate_ready
 

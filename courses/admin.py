@@ -8,16 +8,16 @@ from courses.services import update_session_times
 class InvalidatesPublicPages(admin.ModelAdmin):
     """Course edits show on cached public pages: make them stale on save and delete."""
 
-    def save_related(self, request, form, formsets, change):  # noqa: ANN001
+    def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         invalidate_course_content()
 
-    def delete_model(self, request, obj):  # noqa: ANN001
+    def delete_model(self, request, obj):
         super().delete_model(request, obj)
         invalidate_course_content()
 
 
-def _hold_back_new_times(form) -> tuple | None:  # noqa: ANN001
+def _hold_back_new_times(form) -> tuple | None:
     """Keep a changed session's saved times on its instance; return the new ones for the service.
 
     The admin then saves the other fields, and update_session_times changes the times, so that
@@ -30,7 +30,7 @@ def _hold_back_new_times(form) -> tuple | None:  # noqa: ANN001
     return new_times
 
 
-def _apply_new_times(request, session: Session, new_times: tuple | None) -> None:  # noqa: ANN001
+def _apply_new_times(request, session: Session, new_times: tuple | None) -> None:
     if new_times is not None:
         start, end = new_times
         update_session_times(session=session, start=start, end=end, changed_by=request.user)
@@ -54,7 +54,7 @@ class CourseAdmin(InvalidatesPublicPages):
     filter_horizontal = ("teachers",)
     inlines = [QuotaInline, SessionInline]
 
-    def save_formset(self, request, form, formset, change):  # noqa: ANN001
+    def save_formset(self, request, form, formset, change):
         if formset.model is not Session:
             return super().save_formset(request, form, formset, change)
         deleted = set(formset.deleted_forms) if formset.can_delete else set()
@@ -79,7 +79,7 @@ class SessionAdmin(InvalidatesPublicPages):
     list_filter = ("course",)
     inlines = [ScheduleItemInline]
 
-    def save_model(self, request, obj, form, change):  # noqa: ANN001
+    def save_model(self, request, obj, form, change):
         new_times = _hold_back_new_times(form) if change else None
         super().save_model(request, obj, form, change)
         _apply_new_times(request, obj, new_times)

@@ -115,7 +115,7 @@ class CourseAdmin(BaseCourseAdmin):
 
     inlines = [QuotaInline if i is BaseQuotaInline else i for i in BaseCourseAdmin.inlines]
 
-    def save_related(self, request, form, formsets, change):  # noqa: ANN001
+    def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         seats_changed = "capacity" in form.changed_data or any(
             formset.model is CourseQuota and formset.has_changed() for formset in formsets

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Count,
@@ -22,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OrganisationType, Profile
+from accounts.models import OrganisationType, Profile, User
 from courses.models import Course, CourseQuota
 from courses.selectors import get_course_schedule
 from enrollment.models import Enrollment, EnrollmentChange
@@ -281,9 +280,7 @@ def course_has_started(course: Course) -> bool:
     return get_course_schedule(course).has_started()
 
 
-def get_user_enrollment(
-    course: Course, user: AbstractBaseUser | AnonymousUser
-) -> Enrollment | None:
+def get_user_enrollment(course: Course, user: User | AnonymousUser) -> Enrollment | None:
     """The visitor's enrolment in the course, in any state (None for anonymous visitors)."""
     if not user.is_authenticated:
         return None
@@ -295,7 +292,7 @@ _NOT_LOADED: Any = object()
 
 def get_enrollment_panel(
     course: Course,
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     *,
     enrollment: Enrollment | None = _NOT_LOADED,
     profile: Profile | None = _NOT_LOADED,

@@ -239,7 +239,9 @@ def _enrollment_problem(profile: Profile | None, course: Course, now: dt.datetim
     return problem
 
 
-def _enroll_newcomer(*, user: User, course: Course, profile: Profile, now: dt.datetime):
+def _enroll_newcomer(
+    *, user: User, course: Course, profile: Profile, now: dt.datetime
+) -> Enrollment | None:
     """The common case of a rush, in one short transaction: someone enrolling in this course
     for the first time, with nobody in line who could take a free seat before them.
 

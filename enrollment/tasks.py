@@ -12,7 +12,7 @@ MAX_RETRIES = 6
 
 
 @app.task(bind=True, acks_late=True, max_retries=MAX_RETRIES, ignore_result=True)
-def send_notification_task(self, notification_id: int) -> bool:  # noqa: ANN001
+def send_notification_task(self, notification_id: int) -> bool:
     """Send one outbox e-mail; retried with backoff while the mail server is unavailable."""
     try:
         return send_notification(notification_id=notification_id)

@@ -20,13 +20,13 @@ if not os.environ.get("DATABASE_URL"):
             host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=2
         ).close()
         os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/corsipa"
-    except Exception:  # noqa: BLE001 - any failure means "no server here"
+    except Exception:  # any failure means "no server here"
         os.environ["DATABASE_URL"] = "sqlite:///" + os.path.join(
             tempfile.gettempdir(), "corsipa-test.sqlite3"
         )
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import DATABASES, VAR_DIR  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

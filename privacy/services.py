@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -113,7 +113,9 @@ def _objects_about(user: User) -> list[models.Model]:
 
 
 def _object_exists(entry: LogEntry) -> bool:
-    model = entry.content_type.model_class() if entry.content_type_id else None
+    # django-stubs leaves LogEntry.content_type untyped.
+    content_type = cast("ContentType | None", entry.content_type)
+    model = content_type.model_class() if content_type is not None else None
     return model is not None and model._default_manager.filter(pk=entry.object_id).exists()
 
 
@@ -128,9 +130,9 @@ def _scrub_admin_log(*, user: User, identity: _Identity) -> int:
     """
     user = User.objects.get(pk=user.pk)
     label = str(user)
-    about: dict[tuple[int, str], models.Model] = {}
-    for obj in _objects_about(user):
-        about[(ContentType.objects.get_for_model(obj).pk, str(obj.pk))] = obj
+    about: dict[tuple[int | None, str], models.Model] = {}
+    for row in _objects_about(user):
+        about[(ContentType.objects.get_for_model(row).pk, str(row.pk))] = row
     # The account's representation at the time of each entry: a name or an address since
     # changed.
     former = set(
@@ -172,6 +174,7 @@ def _scrub_admin_log(*, user: User, identity: _Identity) -> int:
     for content_type_id, object_id in about:
         candidates |= Q(content_type_id=content_type_id, object_id=object_id)
     changed = 0
+    replace: Callable[[str], str]
     for entry in (
         LogEntry.objects.select_for_update(of=("self",))
         .select_related("content_type")

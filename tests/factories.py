@@ -5,9 +5,10 @@ import datetime as dt
 import factory
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Profile, User
-from courses.models import Course, ScheduleItem, Session, Teacher
+from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
 from enrollment.models import Enrollment
 from portal.demo_data import demo_codice_fiscale
 
@@ -63,6 +64,17 @@ class SecretariatFactory(UserFactory):
         self.groups.add(group)
 
 
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app, the second factor of a secretariat account."""
+
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(SecretariatFactory)
+    name = "App"
+    confirmed = True
+
+
 class TeacherFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Teacher
@@ -92,6 +104,14 @@ class CourseFactory(factory.django.DjangoModelFactory):
         for i in range(count):
             SessionFactory(course=self, date=first + dt.timedelta(days=7 * i))
 
+    @factory.post_generation
+    def quotas(self, create: bool, extracted: dict[str, int] | None, **kwargs: object) -> None:
+        """Seats reserved by organisation type, e.g. quotas={"comune": 2}; none by default."""
+        if not create or not extracted:
+            return
+        for organisation_type, seats in extracted.items():
+            CourseQuotaFactory(course=self, organisation_type=organisation_type, seats=seats)
+
 
 class SessionFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -104,6 +124,15 @@ class SessionFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(
         lambda o: (dt.datetime.combine(o.date, o.start) + dt.timedelta(hours=4)).time()
     )
+
+
+class CourseQuotaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourseQuota
+
+    course = factory.SubFactory(CourseFactory, sessions=0)
+    organisation_type = "comune"
+    seats = 1
 
 
 class ScheduleItemFactory(factory.django.DjangoModelFactory):

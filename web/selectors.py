@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from accounts.models import Profile
+from accounts.models import Profile, User
 from attendance.selectors import AttendanceProgress, get_progress
 from certificates.models import Certificate
 from certificates.selectors import (
@@ -20,7 +20,6 @@ from enrollment.selectors import EnrollmentPanel, get_enrollment_panel, get_user
 from questionnaire.selectors import ParticipantStatus, get_participant_status
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
 
@@ -42,15 +41,15 @@ class CoursePageState:
     boxes: ParticipantBoxes
 
 
-def get_course_page_state(
-    course: Course, user: AbstractBaseUser | AnonymousUser
-) -> CoursePageState:
+def get_course_page_state(course: Course, user: User | AnonymousUser) -> CoursePageState:
     """Loads the visitor's enrolment and profile once and hands them to every box (each box
     used to be a template tag that loaded them again)."""
     enrollment = get_user_enrollment(course, user)
-    profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
-    if profile is not None:
-        profile.user = user  # already loaded: the profile's checks read the names on it
+    profile = None
+    if isinstance(user, User):
+        profile = Profile.objects.filter(user=user).first()
+        if profile is not None:
+            profile.user = user  # already loaded: the profile's checks read the names on it
     return CoursePageState(
         panel=get_enrollment_panel(course, user, enrollment=enrollment, profile=profile),
         boxes=get_participant_boxes(course, user, enrollment=enrollment),
@@ -58,10 +57,15 @@ def get_course_page_state(
 
 
 def get_participant_boxes(
-    course: Course, user: AbstractBaseUser | AnonymousUser, *, enrollment: Enrollment | None
+    course: Course, user: User | AnonymousUser, *, enrollment: Enrollment | None
 ) -> ParticipantBoxes:
     """Progress, questionnaire and certificate of the visitor's enrolment, each loaded once."""
-    if enrollment is None or enrollment.status != Enrollment.Status.CONFIRMED:
+    # Only a signed-in visitor has an enrolment; the isinstance check says so to mypy.
+    if (
+        enrollment is None
+        or enrollment.status != Enrollment.Status.CONFIRMED
+        or not isinstance(user, User)
+    ):
         return ParticipantBoxes()
     # Reuse the page's course (prefetched sessions) and the visitor already loaded.
     enrollment.course = course

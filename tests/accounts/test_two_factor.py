@@ -14,7 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import two_factor
-from tests.factories import ParticipantFactory, SecretariatFactory
+from tests.factories import ParticipantFactory, SecretariatFactory, TOTPDeviceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_staff_must_set_up_the_app_before_secretariat_pages(client):
 
 def test_each_new_session_asks_for_a_code(client):
     staff = SecretariatFactory()
-    device = TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    device = TOTPDeviceFactory(user=staff)
     client.force_login(staff)
     response = client.get("/segreteria/")
     assert response.status_code == 302
@@ -90,7 +90,7 @@ def test_a_secretariat_group_member_without_the_staff_flag_sets_up_the_app_too(c
 
 
 def _confirm_session(client, user) -> TOTPDevice:
-    device = TOTPDevice.objects.create(user=user, name="App", confirmed=True)
+    device = TOTPDeviceFactory(user=user)
     client.force_login(user)
     response = client.post("/accounts/2fa/", {"token": _code(device), "next": "/segreteria/"})
     assert response.status_code == 302  # to the page, or first to new backup codes
@@ -122,7 +122,7 @@ def test_setting_up_the_app_shows_ten_backup_codes_once(client):
 
 def test_each_backup_code_confirms_one_session_only(client):
     staff = SecretariatFactory()
-    TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    TOTPDeviceFactory(user=staff)
     codes = two_factor.regenerate_backup_codes(user=staff)
     client.force_login(staff)
     response = client.post("/accounts/2fa/", {"token": codes[0].upper(), "next": "/segreteria/"})
@@ -142,7 +142,7 @@ def test_each_backup_code_confirms_one_session_only(client):
 
 def test_a_backup_code_does_not_throttle_the_app(client):
     staff = SecretariatFactory()
-    device = TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    device = TOTPDeviceFactory(user=staff)
     codes = two_factor.regenerate_backup_codes(user=staff)
     client.force_login(staff)
     client.post("/accounts/2fa/", {"token": codes[0]})
@@ -167,7 +167,7 @@ def test_new_backup_codes_replace_the_old_ones(client):
 
 def test_backup_codes_need_a_confirmed_session(client):
     staff = SecretariatFactory()
-    TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    TOTPDeviceFactory(user=staff)
     old = two_factor.regenerate_backup_codes(user=staff)
     client.force_login(staff)
     for response in (
@@ -213,6 +213,7 @@ def _race_for_the_same_code(staff, code: str) -> list[bool]:
     return [results["a"], results["b"]]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_backup_code_presented_twice_at_once_confirms_one_session():
@@ -221,6 +222,7 @@ def test_one_backup_code_presented_twice_at_once_confirms_one_session():
     assert _race_for_the_same_code(staff, code) == [True, False]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_device_lock_the_same_code_confirms_two_sessions(monkeypatch):
@@ -268,7 +270,7 @@ def test_the_secretariat_cannot_reset_second_factors(client):
     # The action needs the right to change users, which the "Segreteria" group does not give.
     staff = SecretariatFactory()
     colleague = SecretariatFactory()
-    TOTPDevice.objects.create(user=colleague, name="App", confirmed=True)
+    TOTPDeviceFactory(user=colleague)
     _confirm_session(client, staff)
     response = client.post(
         "/admin/accounts/user/",
@@ -281,7 +283,7 @@ def test_the_secretariat_cannot_reset_second_factors(client):
 
 def test_an_app_set_up_before_backup_codes_existed_gets_them_at_the_next_login(client):
     staff = SecretariatFactory()
-    device = TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    device = TOTPDeviceFactory(user=staff)
     client.force_login(staff)
     response = client.post("/accounts/2fa/", {"token": _code(device), "next": "/segreteria/"})
     assert response["Location"] == "/accounts/2fa/backup-codes/?next=%2Fsegreteria%2F"
@@ -290,7 +292,7 @@ def test_an_app_set_up_before_backup_codes_existed_gets_them_at_the_next_login(c
 
 def test_using_the_last_backup_code_shows_new_ones_and_a_code_left_is_counted(client):
     staff = SecretariatFactory()
-    TOTPDevice.objects.create(user=staff, name="App", confirmed=True)
+    TOTPDeviceFactory(user=staff)
     first, second = two_factor.regenerate_backup_codes(user=staff)[:2]
     StaticToken.objects.exclude(token__in=[first, second]).delete()
     client.force_login(staff)

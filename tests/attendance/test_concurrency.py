@@ -21,6 +21,8 @@ from courses.services import update_session_times
 from enrollment.services import cancel_enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, SecretariatFactory
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +49,7 @@ def test_concurrent_edits_each_audit_the_value_they_replaced():
                 )
                 first_holds_lock.set()
                 time.sleep(0.5)  # the second edit starts and must wait for this commit
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connection.close()
@@ -62,7 +64,7 @@ def test_concurrent_edits_each_audit_the_value_they_replaced():
                 recorded_by=by,
                 source=Source.IMPORT,
             )
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -132,7 +134,7 @@ def test_register_save_and_cancellation_of_the_same_course_both_finish():
             pids[name] = _backend_pid()
             work()
             done.append(name)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connection.close()
@@ -218,7 +220,7 @@ def test_register_saved_while_the_session_is_shortened_is_checked_against_the_ne
                 rows=[RegisterRow(enrollment.pk, minutes=240)],
                 recorded_by=by,
             )
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connection.close()

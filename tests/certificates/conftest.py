@@ -16,6 +16,7 @@ from certificates.seal import get_ca_pem, reset_signer
 from enrollment.models import Enrollment
 from questionnaire.models import Completion
 from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory, TeacherFactory
+from tests.questionnaire.factories import CompletionFactory
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ def attend(enrollment: Enrollment, minutes: int) -> None:
 
 
 def complete_questionnaire(enrollment: Enrollment) -> Completion:
-    return Completion.objects.create(enrollment=enrollment)
+    return CompletionFactory(enrollment=enrollment)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def _run(code: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_batch_issues_once_and_reports_who_misses_what(make_eligible, ended_course):
     ready = [make_eligible(720), make_eligible(576)]
     short = make_eligible(535)

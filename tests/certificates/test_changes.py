@@ -184,7 +184,7 @@ def _revoke_twice_at_once(certificate: Certificate) -> list[object]:
         try:
             barrier.wait(timeout=10)
             results.append(revoke_certificate(certificate=certificate, reason=reason, actor=None))
-        except Exception as exc:  # noqa: BLE001 - reported by the caller
+        except Exception as exc:  # reported by the caller
             results.append(exc)
         finally:
             connection.close()
@@ -197,6 +197,7 @@ def _revoke_twice_at_once(certificate: Certificate) -> list[object]:
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
@@ -210,6 +211,7 @@ def test_two_secretaries_revoking_at_once_log_one_revocation(eligible):
     assert CertificateChange.objects.filter(certificate=certificate).count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_locks_both_revocations_are_logged(eligible, monkeypatch):

@@ -17,6 +17,7 @@ from certificates.tasks import flush_certificate_outbox_task, send_certificate_r
 from tests.certificates.conftest import broker_down
 
 
+@pytest.mark.slow
 def test_emetti_and_the_command_work_while_the_broker_is_down_and_the_flush_sends_later(
     client, secretariat, eligible, ended_course, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -19,7 +19,7 @@ from certificates.services import CertificateError, issue_certificate
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _ids(messages) -> set[str]:  # noqa: ANN001
+def _ids(messages) -> set[str]:
     return {m.id for m in messages}
 
 
@@ -67,6 +67,7 @@ def test_issue_refuses_the_development_ca_in_production(settings, eligible, fres
     assert not media.exists() or not any(media.rglob("*.p7m"))
 
 
+@pytest.mark.slow
 def test_a_production_process_refuses_to_load_the_development_ca(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(

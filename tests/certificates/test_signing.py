@@ -639,6 +639,7 @@ def test_ensure_dev_pki_long_organisation_name(tmp_path: Path) -> None:
     assert common_name.endswith("(sigillo di sviluppo)")
 
 
+@pytest.mark.slow
 def test_ensure_dev_pki_concurrent_first_use(tmp_path: Path) -> None:
     """Processes racing at first use must end up agreeing on one consistent PKI."""
     root = Path(certificates.pki.__file__).resolve().parents[1]

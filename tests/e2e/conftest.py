@@ -162,7 +162,7 @@ class BrowserSession:
             path = ARTIFACTS_DIR / f"{self.test_name}-failed-{_slug(label)}.png"
             try:
                 page.screenshot(path=str(path), full_page=True)
-            except Exception as exc:  # noqa: BLE001 - a broken page must not hide the failure
+            except Exception as exc:  # a broken page must not hide the failure
                 logger.warning("no screenshot of the %s page: %s", label, exc)
             else:
                 paths.append(path)

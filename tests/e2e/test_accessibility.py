@@ -17,18 +17,18 @@ from tests.e2e.support import UNAVAILABLE, describe_violations, run_axe
 if UNAVAILABLE:
     pytest.skip(UNAVAILABLE, allow_module_level=True)
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect
 
-from accounts.models import User  # noqa: E402
-from attendance.models import Source  # noqa: E402
-from attendance.services import record_attendance  # noqa: E402
-from certificates.models import Certificate  # noqa: E402
-from courses.models import Course, Session  # noqa: E402
-from enrollment.models import Enrollment  # noqa: E402
-from questionnaire.models import Question  # noqa: E402
-from questionnaire.selectors import get_questionnaire, list_questions  # noqa: E402
-from questionnaire.services import submit_questionnaire  # noqa: E402
-from tests.factories import (  # noqa: E402
+from accounts.models import User
+from attendance.models import Source
+from attendance.services import record_attendance
+from certificates.models import Certificate
+from courses.models import Course, Session
+from enrollment.models import Enrollment
+from questionnaire.models import Question
+from questionnaire.selectors import get_questionnaire, list_questions
+from questionnaire.services import submit_questionnaire
+from tests.factories import (
     CourseFactory,
     EnrollmentFactory,
     ParticipantFactory,

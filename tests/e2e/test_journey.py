@@ -16,15 +16,15 @@ from tests.e2e.support import UNAVAILABLE, label, log_in, tick
 if UNAVAILABLE:
     pytest.skip(UNAVAILABLE, allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from accounts.models import Profile, User  # noqa: E402
-from certificates.models import Certificate  # noqa: E402
-from core.pagecache import invalidate_course_content  # noqa: E402
-from courses.models import Course, Session  # noqa: E402
-from enrollment.models import Enrollment  # noqa: E402
-from portal.demo_data import demo_codice_fiscale  # noqa: E402
-from tests.factories import (  # noqa: E402
+from accounts.models import Profile, User
+from certificates.models import Certificate
+from core.pagecache import invalidate_course_content
+from courses.models import Course, Session
+from enrollment.models import Enrollment
+from portal.demo_data import demo_codice_fiscale
+from tests.factories import (
     PASSWORD,
     CourseFactory,
     EnrollmentFactory,

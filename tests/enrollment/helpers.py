@@ -4,27 +4,23 @@ import datetime as dt
 
 from django.utils import timezone
 
-from courses.models import CourseQuota
+from accounts.models import User
+from courses.models import Course
 from tests.factories import CourseFactory, ParticipantFactory
 
 
-def open_course(**kwargs: object):
+def open_course(**kwargs: object) -> Course:
     """A course whose enrolment is open today and that has not started."""
     return CourseFactory(enrollment_deadline=timezone.localdate() + dt.timedelta(days=10), **kwargs)
 
 
-def people(n: int, **profile: object) -> list:
-    users = ParticipantFactory.create_batch(n)
-    if profile:
-        for user in users:
-            for key, value in profile.items():
-                setattr(user.profile, key, value)
-            user.profile.save()
-    return users
+def people(n: int, **profile: object) -> list[User]:
+    """n participants whose profiles have the given fields, e.g. organisation_type="comune"."""
+    return ParticipantFactory.create_batch(
+        n, **{f"profile__{field}": value for field, value in profile.items()}
+    )
 
 
-def quota_course(**quotas: int):
-    course = open_course(capacity=sum(quotas.values()))
-    for organisation_type, seats in quotas.items():
-        CourseQuota.objects.create(course=course, organisation_type=organisation_type, seats=seats)
-    return course
+def quota_course(**quotas: int) -> Course:
+    """An open course whose seats are exactly its quotas."""
+    return open_course(capacity=sum(quotas.values()), quotas=quotas)

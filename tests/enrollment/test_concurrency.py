@@ -15,7 +15,7 @@ from enrollment.models import Enrollment
 from enrollment.services import EnrollmentError, enroll_participant
 from tests.enrollment.helpers import open_course, people, quota_course
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 S = Enrollment.Status
 
 

@@ -133,6 +133,7 @@ def test_reminder_is_queued_once_per_participant(mailoutbox, django_capture_on_c
     assert len(reminders) == 1
 
 
+@pytest.mark.slow
 def test_enrolment_succeeds_when_the_broker_is_down(client, django_capture_on_commit_callbacks):
     """Redis unreachable: the page answers, the e-mail waits in the outbox for the flush task."""
     from portal.celery import app

@@ -85,9 +85,7 @@ def test_post_after_deadline_shows_a_clear_message(client):
 
 def test_incomplete_profile_cannot_enrol_and_is_sent_to_the_profile(client):
     course = open_course()
-    user = ParticipantFactory()
-    user.profile.codice_fiscale = ""
-    user.profile.save()
+    user = ParticipantFactory(profile__codice_fiscale="")
     client.force_login(user)
     response = client.post(f"/courses/{course.slug}/enroll/")
     assert response.status_code == 302

@@ -42,10 +42,7 @@ def _refresh(*enrollments):
 
 def _overlapping_quotas(capacity: int, **quotas: int):
     """Quotas that add up to more than the capacity, as LAB-WC/1 (40 + 30 on 70) could be."""
-    course = open_course(capacity=capacity)
-    for organisation_type, seats in quotas.items():
-        CourseQuota.objects.create(course=course, organisation_type=organisation_type, seats=seats)
-    return course
+    return open_course(capacity=capacity, quotas=quotas)
 
 
 # --- The predicate ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ COMPOSE = shutil.which("docker-compose")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 needs_compose = pytest.mark.skipif(COMPOSE is None, reason="docker-compose is not installed")
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
+pytestmark = pytest.mark.slow  # real docker-compose, nginx and gunicorn processes
 
 
 def _project(tmp_path: Path, env_text: str) -> Path:

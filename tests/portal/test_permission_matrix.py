@@ -13,7 +13,6 @@ from attendance.models import Source
 from attendance.services import record_attendance
 from certificates.services import issue_certificate
 from enrollment.services import make_give_back_token
-from questionnaire.models import Completion
 from tests.factories import (
     CourseFactory,
     EnrollmentFactory,
@@ -21,6 +20,7 @@ from tests.factories import (
     SecretariatFactory,
     SessionFactory,
 )
+from tests.questionnaire.factories import CompletionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def world():
             recorded_by=None,
             source=Source.ADMIN,
         )
-    Completion.objects.create(enrollment=enrollment)
+    CompletionFactory(enrollment=enrollment)
     certificate, _created = issue_certificate(enrollment=enrollment)
     users = {ANON: None, OWNER: owner, OTHER: ParticipantFactory(), STAFF: SecretariatFactory()}
     values = {

@@ -36,6 +36,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
     # Production signs with the organiser's seal; a PKCS#12 from a throw-away CA stands in.
     seal = ensure_dev_pki(tmp_path / "seal", password=b"s3cret")
@@ -48,12 +49,14 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_check_deploy_fails_without_the_organisers_seal():
     result = _manage("check", "--deploy", env=PRODUCTION_ENV)
     assert result.returncode != 0
     assert "certificates.E001" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_secret_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = _manage("check", env=env)
@@ -82,12 +85,14 @@ def _settings_value(expression: str, env: dict[str, str | None]) -> subprocess.C
     return _python("-c", code, env=env)
 
 
+@pytest.mark.slow
 def test_debug_is_off_unless_set():
     result = _settings_value("settings.DEBUG", _without("DEBUG"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
 def test_without_debug_a_start_without_a_required_value_fails_with_a_clear_message(missing):
     for env in (_without("DEBUG", missing), {**_without(missing), missing: "  "}):
@@ -97,6 +102,7 @@ def test_without_debug_a_start_without_a_required_value_fails_with_a_clear_messa
         assert f"{missing} is not set" in result.stderr and "DEBUG=1" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_development_default_needs_only_debug():
     env = _without("SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL")
     result = _settings_value("settings.DEBUG, settings.ALLOWED_HOSTS", {**env, "DEBUG": "1"})
@@ -104,6 +110,7 @@ def test_the_development_default_needs_only_debug():
     assert result.stdout.strip() == "True ['127.0.0.1', 'localhost', '[::1]']"
 
 
+@pytest.mark.slow
 def test_make_run_turns_debug_on_for_the_embedded_demo():
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     # Skip the install/migrate/seed steps; show the environment `runserver` would get.
@@ -126,6 +133,7 @@ def test_embedded_default_is_italian_rome_and_has_an_email_timeout():
     assert settings.EMAIL_TIMEOUT and settings.EMAIL_TIMEOUT <= 30
 
 
+@pytest.mark.slow
 def test_sqlite_embedded_default_migrates_and_seeds(tmp_path):
     """`make run`'s default: a fresh SQLite file, migrations and the demo data."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}

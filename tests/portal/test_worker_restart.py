@@ -23,12 +23,12 @@ from attendance.services import record_attendance
 from certificates.models import Certificate
 from enrollment.models import Notification
 from enrollment.services import enroll_participant
-from questionnaire.models import Completion
 from tests.enrollment.helpers import open_course, people
 from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory
+from tests.questionnaire.factories import CompletionFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -41,7 +41,7 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _wait(condition, seconds: float, what: str) -> None:  # noqa: ANN001
+def _wait(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -67,7 +67,7 @@ def test_killed_worker_resends_nothing_twice_and_loses_nothing(tmp_path):
             enrollment=due, session=session, minutes=session.minutes, recorded_by=None,
             source=Source.ADMIN,
         )  # fmt: skip
-    Completion.objects.create(enrollment=due)
+    CompletionFactory(enrollment=due)
     # The test process runs tasks eagerly, so those e-mails went out already; put them back in
     # the state of an outbox whose tasks are still queued (e.g. sent while Redis was down).
     Notification.objects.update(status=Notification.Status.PENDING, sent_at=None, attempts=0)

@@ -17,7 +17,7 @@ from questionnaire.services import (
 )
 from tests.factories import EnrollmentFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(enrollment_id: int, answers: dict[int, int], runners: int = 2) -> list[object]:
@@ -32,7 +32,7 @@ def _race(enrollment_id: int, answers: dict[int, int], runners: int = 2) -> list
             enrollment = Enrollment.objects.select_related("course").get(pk=enrollment_id)
             barrier.wait()
             outcomes.append(submit_questionnaire(enrollment=enrollment, answers=answers))
-        except BaseException as exc:  # noqa: BLE001 - checked by the caller
+        except BaseException as exc:  # checked by the caller
             outcomes.append(exc)
         finally:
             connection.close()
@@ -109,7 +109,7 @@ def _publish_twice_at_once(now) -> list[object]:
     def publish() -> None:
         try:
             outcomes.append(publish_pending_responses(now=now, rng=_MeetingShuffler(barrier)))
-        except BaseException as exc:  # noqa: BLE001 - checked by the caller
+        except BaseException as exc:  # checked by the caller
             outcomes.append(exc)
         finally:
             connection.close()

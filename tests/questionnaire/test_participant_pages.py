@@ -11,7 +11,7 @@ from django.urls import reverse
 from enrollment.models import Enrollment
 from questionnaire.models import Completion, PendingResponse, Questionnaire
 from tests.factories import CourseFactory, EnrollmentFactory, ParticipantFactory, SessionFactory
-from tests.questionnaire.factories import CompletionFactory, question_ids
+from tests.questionnaire.factories import CompletionFactory, QuestionnaireFactory, question_ids
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -141,7 +141,7 @@ def test_page_at_opening_shows_the_form(client, dated_enrollment):
 
 
 def test_page_after_closing_says_it_is_closed(client, enrollment):
-    questionnaire = Questionnaire.objects.create(
+    questionnaire = QuestionnaireFactory(
         course=enrollment.course,
         opens_at=dt.datetime(2020, 1, 1, tzinfo=ROME),
         closes_at=dt.datetime(2020, 2, 1, 12, 0, tzinfo=ROME),

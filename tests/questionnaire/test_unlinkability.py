@@ -19,7 +19,7 @@ from questionnaire.services import publish_pending_responses, submit_questionnai
 from tests.factories import EnrollmentFactory
 from tests.questionnaire.factories import question_ids
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 10
 

@@ -14,7 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 
 class SlowFileBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):  # noqa: ANN001, ANN201
+    def send_messages(self, email_messages):
         directory = Path(os.environ["MAIL_DIR"])
         for message in email_messages:
             (directory / f"sending-{uuid.uuid4().hex}").touch()

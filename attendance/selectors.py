@@ -9,7 +9,7 @@ from django.db.models import QuerySet, Sum
 
 from attendance.models import Attendance, AttendanceChange
 from courses.models import Course, Session
-from courses.selectors import get_course_total_minutes
+from courses.selectors import get_course_total_minutes, get_total_minutes
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
 
@@ -137,7 +137,7 @@ def get_participant_attendance(enrollment: Enrollment) -> ParticipantAttendance:
         sessions=[SessionAttendance(s, rows.get(s.pk)) for s in sessions],
         progress=build_progress(
             attended_minutes=sum(a.minutes for a in rows.values()),
-            total_minutes=sum(s.minutes for s in sessions),
+            total_minutes=get_total_minutes(sessions),
             threshold_percent=course.attendance_threshold_percent,
         ),
     )
@@ -178,7 +178,7 @@ def get_course_grid(course: Course) -> CourseGrid:
             session__course=course, enrollment__course=course
         ).values_list("enrollment_id", "session_id", "minutes")
     }
-    total = sum(s.minutes for s in sessions)
+    total = get_total_minutes(sessions)
     rows = []
     for enrollment in enrollments:
         cells = [recorded.get((enrollment.pk, s.pk)) for s in sessions]

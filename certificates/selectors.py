@@ -13,6 +13,7 @@ from attendance.selectors import AttendanceProgress, get_course_grid, get_progre
 from certificates.formatting import format_duration, long_date, normalise_code
 from certificates.models import Certificate, CertificateChange, NotificationStatus, Seal
 from courses.models import Course
+from courses.selectors import get_course_end
 from enrollment.models import Enrollment
 from questionnaire.models import Completion
 from questionnaire.selectors import has_completed
@@ -31,11 +32,6 @@ class Eligibility:
     course_ended: bool
     course_ends_at: dt.datetime | None
     questionnaire_completed: bool
-
-
-def get_course_end(course: Course) -> dt.datetime | None:
-    """When the last session ends; uses prefetched sessions when present."""
-    return max((session.ends_at() for session in course.sessions.all()), default=None)
 
 
 def _missing_minutes_message(progress: AttendanceProgress) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
+from courses.selectors import get_course_schedule
 from enrollment.models import Enrollment
 from enrollment.selectors import list_confirmed_enrollments
 from questionnaire.models import (
@@ -65,12 +66,12 @@ def get_window(questionnaire: Questionnaire) -> QuestionnaireWindow:
     """
     opens_at, closes_at = questionnaire.opens_at, questionnaire.closes_at
     if opens_at is None or closes_at is None:
-        sessions = list(questionnaire.course.sessions.all())
+        schedule = get_course_schedule(questionnaire.course)
         if opens_at is None:
-            opens_at = max((session.starts_at() for session in sessions), default=None)
-        if closes_at is None and sessions:
+            opens_at = schedule.last_session_starts_at
+        if closes_at is None and schedule.ends_at is not None:
             # Wall-clock days in the course's time zone: the hour stays put across DST.
-            closes_at = max(session.ends_at() for session in sessions) + dt.timedelta(
+            closes_at = schedule.ends_at + dt.timedelta(
                 days=settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS
             )
     return QuestionnaireWindow(

@@ -24,12 +24,10 @@ from accounts.models import Profile, RetentionPolicy, User
 from accounts.services import ANONYMISED_EMAIL_DOMAIN, PROFILE_FIELDS, anonymise_user
 from attendance.models import Attendance
 from certificates.models import Certificate
-from enrollment.models import Enrollment
-from enrollment.selectors import course_has_started
+from courses.selectors import course_has_started
+from enrollment.models import ACTIVE_STATUSES, Enrollment
 from enrollment.services import EnrollmentError, cancel_enrollment
 from questionnaire.models import Completion
-
-ACTIVE = (Enrollment.Status.REQUESTED, Enrollment.Status.CONFIRMED, Enrollment.Status.WAITLISTED)
 
 
 def _iso(value: Any) -> Any:
@@ -269,7 +267,8 @@ def erase_participant(*, user: User) -> None:
     """
     identity = _identity_of(user)
     enrollments = (
-        Enrollment.objects.filter(user=user, status__in=ACTIVE)
+        Enrollment.objects.active()
+        .filter(user=user)
         .select_related("course")
         .prefetch_related("course__sessions")
     )
@@ -298,7 +297,7 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
     # exclude() over a multi-valued relation may match the two conditions on different rows.
     busy = Enrollment.objects.filter(
         user=OuterRef("pk"),
-        status__in=ACTIVE,
+        status__in=ACTIVE_STATUSES,
         course__sessions__date__gte=timezone.localdate(cutoff),
     )
     stale = (

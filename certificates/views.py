@@ -40,8 +40,8 @@ from certificates.selectors import (
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
+from certificates.tasks import queue_course_certificates
 from courses.models import Course
-from portal.dispatch import send_task
 from portal.exports import csv_response, xlsx_response
 from portal.permissions import secretariat_required
 from questionnaire.selectors import has_completed
@@ -310,23 +310,15 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _queue_issuing(request: HttpRequest, course: Course) -> None:
     """Queue the due certificates; with the broker down, leave them to the periodic task."""
-    from certificates.tasks import issue_certificate_if_eligible_task
-
-    due = services.list_due_enrollment_ids(course=course)
+    queued, due = queue_course_certificates(course=course)
     if not due:
         messages.info(request, _("Nessun attestato da emettere."))
         return
-    queued = 0
-    for enrollment_id in due:
-        # One failed send means the broker is down: don't wait for every remaining one.
-        if not send_task(issue_certificate_if_eligible_task, enrollment_id):
-            break
-        queued += 1
-    if queued == len(due):
+    if queued == due:
         messages.success(
             request,
             _("Emissione avviata per %(n)d partecipanti: gli attestati arrivano per mail.")
-            % {"n": len(due)},
+            % {"n": due},
         )
     else:
         messages.warning(
@@ -336,7 +328,7 @@ def _queue_issuing(request: HttpRequest, course: Course) -> None:
                 "emissione. Il controllo periodico li emetterà quando torna disponibile; puoi "
                 "anche riprovare più tardi."
             )
-            % {"n": len(due) - queued},
+            % {"n": due - queued},
         )
 
 

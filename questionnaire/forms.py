@@ -15,7 +15,8 @@ ANSWER_REQUIRED = _("Rispondi a questa domanda.")
 
 
 def _field_name(question: Question) -> str:
-    return f"q_{question.pk}"
+    # By position, not id: the page may show the default questions before any row exists.
+    return f"q_{question.order}"
 
 
 class QuestionnaireForm(forms.Form):

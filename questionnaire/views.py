@@ -27,6 +27,7 @@ from questionnaire.selectors import (
 )
 from questionnaire.services import (
     QuestionnaireError,
+    get_or_create_questionnaire,
     replace_questions,
     submit_questionnaire,
     update_questionnaire_window,
@@ -45,7 +46,13 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request, "questionnaire/unavailable.html", {"course": course, "status": status}
         )
-    questions = list_questions(get_questionnaire(course))
+    # Reading shows the default questions without writing; a submission creates them first.
+    questionnaire = (
+        get_or_create_questionnaire(course=course)
+        if request.method == "POST"
+        else get_questionnaire(course)
+    )
+    questions = list_questions(questionnaire)
     form = QuestionnaireForm(request.POST or None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +116,11 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
-    questionnaire = get_questionnaire(course)
+    questionnaire = (
+        get_or_create_questionnaire(course=course)
+        if request.method == "POST"
+        else get_questionnaire(course)
+    )
     questions = list_questions(questionnaire)
     locked = has_answers(questionnaire)
     action = request.POST.get("action") if request.method == "POST" else None

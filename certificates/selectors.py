@@ -71,7 +71,9 @@ def evaluate_eligibility(
             gettext("il corso termina il %(date)s")
             % {"date": long_date(timezone.localtime(course_ends_at).date())}
         )
-    if progress.total_minutes > 0 and not progress.threshold_met:
+    # Attendance is decided by threshold_met alone (attendance's rule, through build_progress).
+    # With no sessions the calendar line above already says why; minutes would add nothing.
+    if not progress.threshold_met and course_ends_at is not None:
         missing.append(_missing_minutes_message(progress))
     if not questionnaire_completed:
         missing.append(gettext("compila il questionario di gradimento"))
@@ -79,7 +81,7 @@ def evaluate_eligibility(
     if not (user.first_name.strip() and user.last_name.strip()):
         missing.append(gettext("indica nome e cognome nel tuo profilo"))
     return Eligibility(
-        eligible=not missing,
+        eligible=progress.threshold_met and not missing,
         missing=missing,
         progress=progress,
         confirmed=confirmed,

@@ -4,12 +4,14 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Enrollment
 from questionnaire.defaults import QuestionData, default_questions
@@ -60,26 +62,39 @@ def _create_questions(*, questionnaire: Questionnaire, questions: Sequence[Quest
     Question.objects.bulk_create(rows)
 
 
+class OptionsProblem(StrEnum):
+    """What is wrong with a question's options, for each caller to word in its own place."""
+
+    TOO_FEW_CHOICES = "too_few_choices"
+    WRONG_SCALE_LABELS = "wrong_scale_labels"
+    TEXT_WITH_OPTIONS = "text_with_options"
+
+
+def get_options_problem(*, kind: str, choices: Sequence[str]) -> OptionsProblem | None:
+    """The rule for a question's options: a single choice has at least two, a scale five labels
+    (one per value) or none, a free text none. Used by the service and the editing form."""
+    if kind == Question.Kind.CHOICE and len(choices) < 2:
+        return OptionsProblem.TOO_FEW_CHOICES
+    if kind == Question.Kind.SCALE and choices and len(choices) != len(SCALE_VALUES):
+        return OptionsProblem.WRONG_SCALE_LABELS
+    if kind == Question.Kind.TEXT and choices:
+        return OptionsProblem.TEXT_WITH_OPTIONS
+    return None
+
+
+_OPTIONS_MESSAGES = {
+    OptionsProblem.TOO_FEW_CHOICES: _("La domanda «%(text)s» deve avere almeno due opzioni."),
+    OptionsProblem.WRONG_SCALE_LABELS: _(
+        "La scala «%(text)s» deve avere cinque etichette, una per valore."
+    ),
+    OptionsProblem.TEXT_WITH_OPTIONS: _("La domanda a testo libero «%(text)s» non ha opzioni."),
+}
+
+
 def _validate_question(question: Question) -> None:
-    if question.kind == Question.Kind.CHOICE and len(question.choices) < 2:
-        raise QuestionnaireError(
-            gettext("La domanda «%(text)s» deve avere almeno due opzioni.")
-            % {"text": question.text}
-        )
-    if (
-        question.kind == Question.Kind.SCALE
-        and question.choices
-        and len(question.choices) != len(SCALE_VALUES)
-    ):
-        raise QuestionnaireError(
-            gettext("La scala «%(text)s» deve avere cinque etichette, una per valore.")
-            % {"text": question.text}
-        )
-    if question.kind == Question.Kind.TEXT and question.choices:
-        raise QuestionnaireError(
-            gettext("La domanda a testo libero «%(text)s» non ha opzioni.")
-            % {"text": question.text}
-        )
+    problem = get_options_problem(kind=question.kind, choices=question.choices)
+    if problem is not None:
+        raise QuestionnaireError(str(_OPTIONS_MESSAGES[problem]) % {"text": question.text})
     try:
         question.full_clean(exclude=["questionnaire", "order"], validate_constraints=False)
     except ValidationError as exc:

@@ -123,6 +123,18 @@ class ParticipantStatus:
     completion: Completion | None = None
 
     @property
+    def is_open(self) -> bool:
+        return self.state is ParticipantState.OPEN
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state is ParticipantState.COMPLETED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state is ParticipantState.CLOSED
+
+    @property
     def completed_at(self) -> dt.datetime | None:
         return timezone.localtime(self.completion.completed_at) if self.completion else None
 

@@ -14,7 +14,6 @@ from enrollment.selectors import get_confirmed_enrollment
 from portal.permissions import secretariat_required
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
-    ParticipantState,
     get_participant_status,
     get_questionnaire,
     get_release,
@@ -42,7 +41,7 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
     if enrollment is None:
         return render(request, "questionnaire/not_participant.html", {"course": course}, status=403)
     status = get_participant_status(course=course, enrollment=enrollment)
-    if status.state != ParticipantState.OPEN:
+    if not status.is_open:
         return render(
             request, "questionnaire/unavailable.html", {"course": course, "status": status}
         )

@@ -8,7 +8,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from questionnaire.forms import question_initial
+from questionnaire.forms import QuestionEditForm, question_initial
 from questionnaire.models import Question, Questionnaire
 from questionnaire.selectors import get_window, has_answers
 from questionnaire.services import (
@@ -297,3 +297,38 @@ def test_edit_page_offers_no_date_form_once_closed_with_answers(
     assert "le date non si possono più modificare" in refused
     questionnaire.refresh_from_db()
     assert questionnaire.closes_at is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "choices"),
+    [
+        ("choice", ["Solo una"]),
+        ("choice", ["Sì", "No"]),
+        ("scale", ["1", "2", "3"]),
+        ("scale", ["1", "2", "3", "4", "5"]),
+        ("scale", []),
+        ("text", []),
+        ("text", ["x"]),
+    ],
+)
+def test_editing_form_and_service_apply_the_same_options_rule(course, kind, choices):
+    form = QuestionEditForm(
+        data={
+            "text": "Q",
+            "kind": kind,
+            "required": "on",
+            "order": "1",
+            "choices": "\n".join(choices),
+        }
+    )
+    try:
+        replace_questions(
+            questionnaire=get_or_create_questionnaire(course=course),
+            questions=[QuestionData(text="Q", kind=kind, choices=choices)],
+        )
+    except QuestionnaireError:
+        service_accepts = False
+    else:
+        service_accepts = True
+
+    assert form.is_valid() is service_accepts

@@ -60,7 +60,7 @@ def evaluate_eligibility(
     """
     now = now or timezone.now()
     missing: list[str] = []
-    confirmed = enrollment.status == Enrollment.Status.CONFIRMED
+    confirmed = enrollment.is_confirmed
     if not confirmed:
         missing.append(gettext("l'iscrizione al corso non è confermata"))
     ended = course_ends_at is not None and now >= course_ends_at

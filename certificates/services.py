@@ -522,7 +522,7 @@ def record_missing_seals() -> int:
 def issue_certificate_if_eligible(*, enrollment_id: int) -> Certificate | None:
     """The automatic path (after the questionnaire, or later): issue only if eligible."""
     enrollment = Enrollment.objects.filter(pk=enrollment_id).select_related("course").first()
-    if enrollment is None or enrollment.status != Enrollment.Status.CONFIRMED:
+    if enrollment is None or not enrollment.is_confirmed:
         return None
     try:
         certificate, _created = issue_certificate(enrollment=enrollment)

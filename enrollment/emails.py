@@ -105,7 +105,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if notification.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER) and (
-        enrollment.status == Enrollment.Status.CONFIRMED
+        enrollment.is_confirmed
     ):
         filename = f"{course.code.replace('/', '-')}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")

@@ -82,6 +82,11 @@ class Enrollment(models.Model):
         return self.status in SEAT_HOLDING_STATUSES
 
     @property
+    def is_confirmed(self) -> bool:
+        """A participant: attendance, the questionnaire and the certificate are theirs."""
+        return self.status == self.Status.CONFIRMED
+
+    @property
     def is_awaiting_approval(self) -> bool:
         return self.status == self.Status.REQUESTED
 

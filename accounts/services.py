@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile, User
 from accounts.validators import normalise_codice_fiscale
-from portal.dispatch import enqueue_on_commit
 
 
 class AccountError(Exception):
@@ -61,7 +60,7 @@ def register_user(
                 is_active=False,
             )
             Profile.objects.create(user=user)
-            enqueue_on_commit(send_account_email_task, "activate", user.pk, next_url)
+            send_account_email_task.delay_on_commit("activate", user.pk, next_url)
     except IntegrityError:
         pass
     else:
@@ -80,9 +79,9 @@ def register_user(
             existing.save(
                 update_fields=["password", "first_name", "last_name", "language", "news_opt_in"]
             )
-            enqueue_on_commit(send_account_email_task, "activate", existing.pk, next_url)
+            send_account_email_task.delay_on_commit("activate", existing.pk, next_url)
         else:
-            enqueue_on_commit(send_account_email_task, "exists", existing.pk, next_url)
+            send_account_email_task.delay_on_commit("exists", existing.pk, next_url)
     return None
 
 
@@ -101,7 +100,7 @@ def send_activation_again(*, email: str) -> bool:
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None or not _never_activated(user):
         return False
-    enqueue_on_commit(send_account_email_task, "activate", user.pk, "")
+    send_account_email_task.delay_on_commit("activate", user.pk, "")
     return True
 
 

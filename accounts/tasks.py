@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.mail import build_email, recipient_language
 from portal.celery import app
 
 
@@ -22,7 +20,7 @@ def send_account_email_task(kind: str, user_id: int, next_url: str = "") -> None
         return
     if kind == "activate" and user.is_active:
         return  # already activated: a second delivery sends nothing
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with recipient_language(user.language):
         if kind == "activate":
             path = reverse(
                 "accounts:activate",
@@ -36,17 +34,16 @@ def send_account_email_task(kind: str, user_id: int, next_url: str = "") -> None
             path = reverse("accounts:login")
             subject = _("Il tuo indirizzo è già registrato – %(portal)s")
         query = f"?{urlencode({'next': next_url})}" if next_url else ""
-        context = {
-            "user": user,
-            "kind": kind,
-            "link": f"{settings.SITE_URL}{path}{query}",
-            "reset_link": settings.SITE_URL + reverse("accounts:password_reset"),
-            "portal": settings.PORTAL_NAME,
-            "organiser": settings.PORTAL_ORGANISER,
-        }
-        text = render_to_string("accounts/email/signup.txt", context)
-        html = render_to_string("accounts/email/signup.html", context)
-        subject = subject % {"portal": settings.PORTAL_NAME}
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
-    message.attach_alternative(html, "text/html")
+        message = build_email(
+            to=user.email,
+            subject=subject % {"portal": settings.PORTAL_NAME},
+            template="accounts/email/signup",
+            context={
+                "user": user,
+                "kind": kind,
+                "link": f"{settings.SITE_URL}{path}{query}",
+                "reset_link": settings.SITE_URL + reverse("accounts:password_reset"),
+            },
+            language=user.language,
+        )
     message.send()

@@ -1,6 +1,6 @@
 """Logins that cannot be brute-forced.
 
-Two limits, both keyed on the client's address as portal.client_ip reads it:
+Two limits, both keyed on the client's address as core.client_ip reads it:
 - django-axes locks an (account, address) pair after AXES_FAILURE_LIMIT failures for
   AXES_COOLOFF_TIME. Keyed on the pair, so nobody can lock a person out from elsewhere.
 - LOGIN_FAILURES_PER_ADDRESS caps the failures from one address over all accounts, on the site's

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -8,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -32,7 +33,7 @@ from accounts.services import (
     update_profile,
 )
 from accounts.throttling import limit_login_failures_per_address
-from portal.permissions import is_secretariat, two_factor_redirect
+from core.permissions import is_secretariat, two_factor_redirect
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -171,7 +172,7 @@ def _backup_codes_url(next_url: str) -> str:
 @ratelimit(key="user", rate="10/m", method="POST", block=True)
 def two_factor(request: HttpRequest) -> HttpResponse:
     """The secretariat: set up the authenticator app on first use, then confirm each session."""
-    next_url = _safe_next(request, reverse("enrollment:dashboard"))
+    next_url = _safe_next(request, resolve_url(settings.SECRETARIAT_HOME_URL))
     if not is_secretariat(request.user):
         return redirect(next_url)
     form = TwoFactorForm(request.POST or None)
@@ -227,7 +228,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     if not request.user.is_verified():
         # Only a session confirmed with a second factor may see or replace the codes.
         return two_factor_redirect(request)
-    next_url = _safe_next(request, reverse("enrollment:dashboard"))
+    next_url = _safe_next(request, resolve_url(settings.SECRETARIAT_HOME_URL))
     if request.method == "POST":
         request.session[BACKUP_CODES_SESSION_KEY] = two_factor_devices.regenerate_backup_codes(
             user=request.user

@@ -1,12 +1,10 @@
-"""Files made from attendance data: CSV and XLSX exports of a course grid, the sign-in sheet PDF."""
+"""Files made from attendance data: the rows of a course grid's export, the sign-in sheet PDF."""
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -51,45 +49,6 @@ def grid_table(grid: CourseGrid) -> list[list[str | int | float]]:
             ]
         )
     return table
-
-
-def export_grid_csv(grid: CourseGrid) -> bytes:
-    """CSV for Italian Excel (";" and a BOM); defusedcsv keeps "=..." cells from being formulas."""
-    from defusedcsv import csv as safe_csv
-
-    buffer = io.StringIO()
-    writer = safe_csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for values in grid_table(grid):
-        writer.writerow(
-            [formats.number_format(v, 1) if isinstance(v, float) else v for v in values]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def export_grid_xlsx(grid: CourseGrid) -> bytes:
-    """XLSX with every text cell typed as a string: nothing typed by a user becomes a formula."""
-    import openpyxl
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = _("Presenze")[:31]
-    for r, values in enumerate(grid_table(grid), start=1):
-        for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c)
-            cell.value = value
-            if isinstance(value, str):
-                # openpyxl turns a string starting with "=" into a formula unless told otherwise.
-                cell.data_type = "s"
-            if r == 1:
-                cell.font = Font(bold=True)
-    for c in range(1, sheet.max_column + 1):
-        sheet.column_dimensions[get_column_letter(c)].width = 18
-    sheet.freeze_panes = "C2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def render_sign_in_sheet(*, session: Session, participants: list, request: HttpRequest) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
@@ -12,10 +11,7 @@ from attendance.models import Attendance, AttendanceChange
 from courses.models import Course, Session
 from courses.selectors import get_course_total_minutes, get_total_minutes
 from enrollment.models import Enrollment
-from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from enrollment.selectors import list_confirmed_enrollments
 
 
 def meets_threshold(*, attended_minutes: int, total_minutes: int, percent: int) -> bool:
@@ -93,17 +89,6 @@ def get_progress(enrollment: Enrollment) -> AttendanceProgress:
 def get_attended_minutes(enrollment: Enrollment) -> int:
     """Minutes recorded for an enrolment over its course's sessions."""
     return get_progress(enrollment).attended_minutes
-
-
-def get_progress_for_user(*, user: User, course: Course) -> AttendanceProgress | None:
-    """The signed-in participant's progress in a course, or None unless confirmed in it."""
-    if not user.is_authenticated:
-        return None
-    enrollment = get_confirmed_enrollment(user_id=user.pk, course=course)
-    if enrollment is None:
-        return None
-    enrollment.course = course  # reuse the caller's (possibly prefetched) sessions
-    return get_progress(enrollment)
 
 
 def list_course_sessions(course: Course) -> list[Session]:

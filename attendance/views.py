@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from attendance.documents import export_grid_csv, export_grid_xlsx, render_sign_in_sheet
+from attendance.documents import grid_table, render_sign_in_sheet
 from attendance.forms import ImportUploadForm, Mode, RegisterRowForm, initial_mode
 from attendance.imports import (
     MAX_UPLOAD_BYTES,
@@ -38,10 +38,11 @@ from attendance.services import (
     record_session_register,
     store_import_file,
 )
+from core.exports import csv_response, file_response, xlsx_response
+from core.permissions import SecretariatRequiredMixin
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from enrollment.selectors import get_confirmed_enrollment, list_confirmed_enrollments
-from portal.permissions import SecretariatRequiredMixin
 
 
 class SecretariatMixin(SecretariatRequiredMixin):
@@ -73,28 +74,23 @@ class SummaryView(SecretariatMixin, View):
 
 
 def _export_name(course: Course, extension: str) -> str:
-    return f"presenze-{course.slug}-{timezone.localdate():%Y%m%d}.{extension}"
+    return f"presenze-{course.file_stem}-{timezone.localdate():%Y%m%d}.{extension}"
 
 
 class ExportCsvView(SecretariatMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         course = get_object_or_404(Course, slug=slug)
-        response = HttpResponse(
-            export_grid_csv(get_course_grid(course)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{_export_name(course, "csv")}"'
-        return response
+        header, *rows = grid_table(get_course_grid(course))
+        return csv_response(_export_name(course, "csv"), header, rows, decimal_places=1)
 
 
 class ExportXlsxView(SecretariatMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         course = get_object_or_404(Course, slug=slug)
-        response = HttpResponse(
-            export_grid_xlsx(get_course_grid(course)),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        header, *rows = grid_table(get_course_grid(course))
+        return xlsx_response(
+            _export_name(course, "xlsx"), header, rows, title=_("Presenze"), freeze="C2"
         )
-        response["Content-Disposition"] = f'attachment; filename="{_export_name(course, "xlsx")}"'
-        return response
 
 
 class RegisterView(SecretariatMixin, View):
@@ -192,10 +188,10 @@ class SignInSheetView(SecretariatMixin, View):
         session = get_object_or_404(Session.objects.select_related("course"), pk=pk)
         participants = list(list_confirmed_enrollments(session.course))
         pdf = render_sign_in_sheet(session=session, participants=participants, request=request)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        filename = f"foglio-firme-{session.course.slug}-{session.date:%Y%m%d}-{session.start:%H%M}"
-        response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
-        return response
+        stem = f"foglio-firme-{session.course.file_stem}-{session.date:%Y%m%d}-{session.start:%H%M}"
+        return file_response(
+            pdf, filename=f"{stem}.pdf", content_type="application/pdf", inline=True
+        )
 
 
 class HistoryView(SecretariatMixin, View):

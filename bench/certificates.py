@@ -42,10 +42,8 @@ django.setup()
 from django.utils import translation  # noqa: E402
 
 from certificates.formatting import (  # noqa: E402
-    format_dates,
     format_hours,
     group_code,
-    long_date,
     new_verification_code,
 )
 from certificates.pdf import CertificateContent  # noqa: E402
@@ -53,6 +51,7 @@ from certificates.pki import ensure_dev_pki  # noqa: E402
 from certificates.seal import set_signer  # noqa: E402
 from certificates.services import credits_text, make_serial, render_and_sign  # noqa: E402
 from certificates.signing import verify_p7m  # noqa: E402
+from core.formatting import format_dates, long_date  # noqa: E402
 
 FIRST = ["Mario", "Giulia", "Luca", "Anna", "Maria Grazia", "Francesco", "Chiara", "Niccolò"]
 LAST = ["Rossi", "Bianchi", "Verdi", "Neri", "Esposito-Brambilla", "D'Angelo", "Colombo", "Fò"]

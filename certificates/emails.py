@@ -8,13 +8,14 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from certificates.formatting import format_hours, long_date
+from certificates.formatting import format_hours
 from certificates.models import Certificate, NotificationStatus
+from core.formatting import long_date
+from core.mail import build_email, recipient_language
 from portal.celery import app
 
 logger = logging.getLogger(__name__)
@@ -24,30 +25,24 @@ def build_ready_message(certificate: Certificate) -> EmailMultiAlternatives:
     """Text and HTML parts in the recipient's language; no attachment (downloads need a login)."""
     enrollment = certificate.enrollment
     user, course = enrollment.user, enrollment.course
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
-            "course": course,
-            "certificate": certificate,
-            "hours": format_hours(certificate.attended_minutes, certificate.total_minutes),
-            "issued_on": long_date(timezone.localtime(certificate.issued_at).date()),
-            "mine_url": settings.SITE_URL + reverse("certificates:mine"),
-            "verify_url": settings.SITE_URL
-            + reverse("certificates:verify_code", kwargs={"code": certificate.code}),
-            "organiser": settings.PORTAL_ORGANISER,
-            "secretariat_email": settings.PORTAL_SECRETARIAT_EMAIL,
-        }
-        subject = gettext("Attestato disponibile: %(code)s – %(title)s") % {
-            "code": course.code,
-            "title": course.title,
-        }
-        text = render_to_string("certificates/email/ready.txt", context)
-        html = render_to_string("certificates/email/ready.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[user.email], reply_to=[settings.PORTAL_SECRETARIAT_EMAIL]
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    with recipient_language(user.language):
+        return build_email(
+            to=user.email,
+            subject=gettext("Attestato disponibile: %(code)s – %(title)s")
+            % {"code": course.code, "title": course.title},
+            template="certificates/email/ready",
+            context={
+                "user": user,
+                "course": course,
+                "certificate": certificate,
+                "hours": format_hours(certificate.attended_minutes, certificate.total_minutes),
+                "issued_on": long_date(timezone.localtime(certificate.issued_at).date()),
+                "mine_url": settings.SITE_URL + reverse("certificates:mine"),
+                "verify_url": settings.SITE_URL
+                + reverse("certificates:verify_code", kwargs={"code": certificate.code}),
+            },
+            language=user.language,
+        )
 
 
 class TransientEmailError(Exception):
@@ -120,7 +115,7 @@ def send_certificate_ready(*, certificate_id: int) -> bool:
 
 
 # Defined here, next to the sending it runs, so that services can queue it without importing
-# certificates.tasks (which imports services). The name stays the one workers already know.
+# certificates.tasks (which imports services); the name stays the one workers already know.
 @app.task(
     name="certificates.tasks.send_certificate_ready_task",
     bind=True,

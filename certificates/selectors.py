@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from attendance.selectors import AttendanceProgress, get_course_grid, get_progress
-from certificates.formatting import format_duration, long_date, normalise_code
+from certificates.formatting import normalise_code
 from certificates.models import Certificate, CertificateChange, NotificationStatus, Seal
+from core.formatting import format_duration, long_date
 from courses.models import Course
 from courses.selectors import get_course_end
 from enrollment.models import Enrollment

@@ -27,14 +27,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.models import Profession, Profile
 from certificates.emails import send_certificate_ready_task
-from certificates.formatting import (
-    format_dates,
-    format_duration,
-    format_hours,
-    group_code,
-    long_date,
-    new_verification_code,
-)
+from certificates.formatting import format_hours, group_code, new_verification_code
 from certificates.models import Certificate, CertificateChange, Seal
 from certificates.pdf import CertificateContent, render_certificate_pdf
 from certificates.seal import SealNotConfigured, get_signer, get_signer_and_ca_pem
@@ -45,9 +38,9 @@ from certificates.selectors import (
     get_eligibility,
 )
 from certificates.signing import Signer, envelope_certificates
+from core.formatting import format_dates, format_duration, long_date
 from courses.models import Course
 from enrollment.models import Enrollment
-from portal.dispatch import enqueue_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -272,7 +265,7 @@ def _store(draft: _Draft, *, replaces: Certificate | None = None) -> Certificate
     # The row is the e-mail's outbox entry (notification pending), committed with the
     # certificate; the task is only a nudge. A broker outage or an e-mail failure never rolls
     # back a certificate: the periodic flush sends what is still pending.
-    enqueue_on_commit(send_certificate_ready_task, certificate.pk)
+    send_certificate_ready_task.delay_on_commit(certificate.pk)
     return certificate
 
 

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from certificates import services
-from certificates.formatting import format_hours, group_code, long_date, mask_name
+from certificates.formatting import format_hours, group_code, mask_name
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     ReissueForm,
@@ -41,9 +41,10 @@ from certificates.selectors import (
 )
 from certificates.signing import verify_p7m
 from certificates.tasks import queue_course_certificates
+from core.exports import csv_response, file_response, xlsx_response
+from core.formatting import long_date, short_datetime
+from core.permissions import secretariat_required
 from courses.models import Course
-from portal.exports import csv_response, xlsx_response
-from portal.permissions import secretariat_required
 
 logger = logging.getLogger(__name__)
 
@@ -204,11 +205,7 @@ def _check_upload(data: bytes) -> UploadOutcome:
         )
     else:
         result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
-    signing_time = (
-        timezone.localtime(result.signing_time).strftime("%d/%m/%Y %H:%M")
-        if result.signing_time
-        else ""
-    )
+    signing_time = short_datetime(result.signing_time)
     return UploadOutcome(
         signature_valid=result.valid,
         facts=_public_facts(certificate) if certificate is not None else None,
@@ -248,9 +245,9 @@ def published_ca_pem() -> bytes:
 
 @require_safe
 def ca_pem(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(published_ca_pem(), content_type="application/x-pem-file")
-    response["Content-Disposition"] = 'inline; filename="ca.pem"'
-    return response
+    return file_response(
+        published_ca_pem(), filename="ca.pem", content_type="application/x-pem-file", inline=True
+    )
 
 
 # --- Secretariat ---------------------------------------------------------------------------------
@@ -384,12 +381,8 @@ def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         _("Attestato n."),
         _("Rilasciato il"),
     ]
-    name = f"crediti-fcoas-{course.code.replace('/', '-')}"
+    name = f"crediti-fcoas-{course.file_stem}"
     rows = _credit_rows(course)
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
-    # Italian Excel reads "10.5" as a date or text: write the decimal comma.
-    localised = [
-        [formats.number_format(v, 2) if isinstance(v, float) else v for v in row] for row in rows
-    ]
-    return csv_response(f"{name}.csv", header, localised)
+    return csv_response(f"{name}.csv", header, rows, decimal_places=2)

@@ -128,6 +128,11 @@ class Course(models.Model):
         return reverse("courses:detail", kwargs={"slug": self.slug})
 
     @property
+    def file_stem(self) -> str:
+        """The code as the start of a file name: «C5092Z/1» → «C5092Z-1»."""
+        return self.code.replace("/", "-")
+
+    @property
     def enrollment_closes_at(self) -> dt.datetime:
         """The first instant at which enrolment is closed: midnight after the deadline day."""
         tz = ZoneInfo(settings.TIME_ZONE)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Min, Prefetch, QuerySet
 from django.utils import timezone
 
+from core.formatting import format_duration
 from courses.models import Course, ScheduleItem, Session
 
 
@@ -51,8 +52,7 @@ class CourseSchedule:
 
     @property
     def total_hours_label(self) -> str:
-        hours, minutes = divmod(self.total_minutes, 60)
-        return f"{hours}:{minutes:02d}" if minutes else str(hours)
+        return format_duration(self.total_minutes, style="clock")
 
 
 def get_total_minutes(sessions: Iterable[Session]) -> int:

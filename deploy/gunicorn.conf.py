@@ -19,7 +19,7 @@ class ClientAddressLogger(Logger):
     def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
         from django.conf import settings
 
-        from portal.client_ip import address_from_meta
+        from core.client_ip import address_from_meta
 
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["h"] = address_from_meta(environ, proxy_count=settings.PROXY_COUNT)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.mail import build_email, recipient_language
 from courses.calendar import course_to_ics
 from enrollment.models import Enrollment, Notification
 from enrollment.tokens import make_give_back_token
@@ -80,33 +79,31 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     """The e-mail for a notification, in the recipient's language, with text and HTML parts."""
     enrollment = notification.enrollment
     user, course = enrollment.user, enrollment.course
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with recipient_language(user.language):
         subject, paragraphs = _texts(notification)
-        context = {
-            "user": user,
-            "course": course,
-            "paragraphs": paragraphs,
-            "sessions": list(course.sessions.order_by("date", "start")),
-            "course_url": settings.SITE_URL + course.get_absolute_url(),
-            "my_url": settings.SITE_URL + reverse("enrollment:mine"),
-            "give_back_url": (
-                settings.SITE_URL
-                + reverse("enrollment:give_back", args=[make_give_back_token(enrollment)])
-                if notification.kind == Kind.PROMOTED
-                else ""
-            ),
-            "organiser": settings.PORTAL_ORGANISER,
-            "secretariat_email": settings.PORTAL_SECRETARIAT_EMAIL,
-        }
-        text = render_to_string("enrollment/email/notification.txt", context)
-        html = render_to_string("enrollment/email/notification.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[user.email], reply_to=[settings.PORTAL_SECRETARIAT_EMAIL]
-    )
-    message.attach_alternative(html, "text/html")
+        message = build_email(
+            to=user.email,
+            subject=subject,
+            template="enrollment/email/notification",
+            context={
+                "user": user,
+                "course": course,
+                "paragraphs": paragraphs,
+                "sessions": list(course.sessions.order_by("date", "start")),
+                "course_url": settings.SITE_URL + course.get_absolute_url(),
+                "my_url": settings.SITE_URL + reverse("enrollment:mine"),
+                "give_back_url": (
+                    settings.SITE_URL
+                    + reverse("enrollment:give_back", args=[make_give_back_token(enrollment)])
+                    if notification.kind == Kind.PROMOTED
+                    else ""
+                ),
+            },
+            language=user.language,
+        )
     if notification.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER) and (
         enrollment.is_confirmed
     ):
-        filename = f"{course.code.replace('/', '-')}.ics"
+        filename = f"{course.file_stem}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")
     return message

@@ -5,6 +5,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -237,14 +238,32 @@ def get_waitlist_position(enrollment: Enrollment) -> int | None:
     return ahead.count() + 1
 
 
-def get_enrollment_panel(course: Course, user: AbstractBaseUser | AnonymousUser) -> EnrollmentPanel:
+def get_user_enrollment(
+    course: Course, user: AbstractBaseUser | AnonymousUser
+) -> Enrollment | None:
+    """The visitor's enrolment in the course, in any state (None for anonymous visitors)."""
+    if not user.is_authenticated:
+        return None
+    return Enrollment.objects.filter(course=course, user=user).first()
+
+
+_NOT_LOADED: Any = object()
+
+
+def get_enrollment_panel(
+    course: Course,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    enrollment: Enrollment | None = _NOT_LOADED,
+    profile: Profile | None = _NOT_LOADED,
+) -> EnrollmentPanel:
+    """The course page's enrolment box; pass the visitor's rows if the page already loaded them."""
     availability = get_availability(course)
     state = get_course_state(course, availability)
-    enrollment = None
-    profile = None
-    if user.is_authenticated:
-        enrollment = Enrollment.objects.filter(course=course, user=user).first()
-        profile = Profile.objects.filter(user=user).first()
+    if enrollment is _NOT_LOADED:
+        enrollment = get_user_enrollment(course, user)
+    if profile is _NOT_LOADED:
+        profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
     active = enrollment is not None and enrollment.is_active
     started = course_has_started(course)
     reason = deadline_problem(course)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
+from core.pagecache import invalidate_public_pages
 from courses.models import Course
 from courses.selectors import course_has_started, list_course_ids_starting_on
 from enrollment.emails import build_message
@@ -30,8 +31,6 @@ from enrollment.rules import (
 )
 from enrollment.tokens import enrollment_from_give_back_token
 from portal.celery import app
-from portal.dispatch import enqueue_on_commit
-from portal.pagecache import invalidate_public_pages
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -137,7 +136,7 @@ def send_notification(*, notification_id: int) -> bool:
 
 
 # Defined here, next to the service it runs, so that services can queue it without importing
-# enrollment.tasks (which imports services). The name stays the one workers already know.
+# enrollment.tasks (which imports services); the name stays the one workers already know.
 @app.task(
     name="enrollment.tasks.send_notification_task",
     bind=True,
@@ -156,7 +155,7 @@ def send_notification_task(self, notification_id: int) -> bool:  # noqa: ANN001
 def _notify(enrollment: Enrollment, kind: str) -> Notification:
     """Record the e-mail in the outbox now; send it after commit."""
     notification = Notification.objects.create(enrollment=enrollment, kind=kind)
-    enqueue_on_commit(send_notification_task, notification.pk)
+    send_notification_task.delay_on_commit(notification.pk)
     return notification
 
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("my/enrollments/", views.my_enrollments, name="mine"),
     path("my/enrollments/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("enrollments/give-back/<str:token>/", views.give_back, name="give_back"),
-    path("segreteria/", views.dashboard, name="dashboard"),
     path("segreteria/courses/<slug:slug>/enrollments/", views.manage, name="manage"),
     path("segreteria/enrollments/<int:pk>/history/", views.history, name="history"),
     path(

@@ -5,12 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import Profile
+from core.exports import csv_response, file_response, xlsx_response
+from core.formatting import short_datetime
+from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
 from enrollment import services
@@ -19,12 +21,9 @@ from enrollment.models import Enrollment
 from enrollment.selectors import (
     get_availability,
     list_course_enrollments,
-    list_courses_for_secretariat,
     list_enrollment_history,
     list_my_enrollment_rows,
 )
-from portal.exports import csv_response, xlsx_response
-from portal.permissions import secretariat_required
 
 MANAGE = "enrollment.manage_enrollments"
 
@@ -104,17 +103,14 @@ def give_back(request: HttpRequest, token: str) -> HttpResponse:
 
 def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
     course = _published_course(slug)
-    response = HttpResponse(course_to_ics(course), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{course.code.replace("/", "-")}.ics"'
-    return response
+    return file_response(
+        course_to_ics(course),
+        filename=f"{course.file_stem}.ics",
+        content_type="text/calendar; charset=utf-8",
+    )
 
 
 # --- Secretariat -------------------------------------------------------------------------------
-
-
-@secretariat_required(MANAGE)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "enrollment/dashboard.html", {"courses": list_courses_for_secretariat()})
 
 
 def _filtered(
@@ -211,9 +207,6 @@ EXPORT_HEADER = [
 
 
 def _export_rows(rows: list[Enrollment]) -> list[list[object]]:
-    def when(value: object) -> str:
-        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
-
     out = []
     for e in rows:
         profile = getattr(e.user, "profile", None)
@@ -229,9 +222,9 @@ def _export_rows(rows: list[Enrollment]) -> list[list[object]]:
                 profile.role if profile else "",
                 profile.ambito if profile else "",
                 e.get_status_display(),
-                when(e.created_at),
-                when(e.confirmed_at),
-                when(e.cancelled_at),
+                short_datetime(e.created_at),
+                short_datetime(e.confirmed_at),
+                short_datetime(e.cancelled_at),
             ]
         )
     return out
@@ -241,7 +234,7 @@ def _export_rows(rows: list[Enrollment]) -> list[list[object]]:
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     _form, rows = _filtered(request, course)
-    name = f"iscrizioni-{course.code.replace('/', '-')}"
+    name = f"iscrizioni-{course.file_stem}"
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", EXPORT_HEADER, _export_rows(rows), title="Iscrizioni")
     return csv_response(f"{name}.csv", EXPORT_HEADER, _export_rows(rows))

@@ -73,26 +73,29 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "portal",
+    "core",
     "accounts",
     "courses",
     "enrollment",
     "attendance",
     "questionnaire",
     "certificates",
+    "privacy",
+    "web",
 ]
 
 MIDDLEWARE = [
     # First, so that every log line of the request carries the client's address.
-    "portal.middleware.ClientAddressMiddleware",
+    "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "portal.middleware.PortalLocaleMiddleware",
+    "core.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "portal.middleware.StaffTwoFactorMiddleware",
+    "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -120,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
+                "core.context_processors.portal",
             ],
         },
     },
@@ -143,6 +146,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "courses:catalogue"
+# Pages composed above the apps that lower apps' pages link to, named here so that no app
+# reaches up to them: the secretariat's home (the apps' secretariat pages and the second factor
+# lead back to it) and the privacy page (linked from the profile).
+SECRETARIAT_HOME_URL = "web:secretariat"
+PERSONAL_DATA_URL = "my_data"
 LOGOUT_REDIRECT_URL = "courses:catalogue"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,16 +189,26 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "portal.cache.TolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "corsipa",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                # While Redis is unreachable the cache reads as empty and writes nothing: pages,
+                # sessions (cached_db) and the public-page cache cost speed, not availability.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
     # Sessions read from Redis, written through to the database: one query less per request.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Log each cache call skipped while Redis is down (the error, never the key or the value).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "core.cache"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -255,7 +273,7 @@ SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
 PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
 CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
-    "task": "portal.tasks.anonymise_inactive_accounts_task",
+    "task": "privacy.tasks.anonymise_inactive_accounts_task",
     "schedule": 24 * 60 * 60,
 }
 CELERY_BEAT_SCHEDULE["flush-certificate-outbox"] = {
@@ -307,11 +325,13 @@ AXES_VERBOSE = False  # its log lines carry the e-mail address: personal data st
 # reverse proxies in front of gunicorn (1 behind docker-compose's nginx). With 0, X-Forwarded-For
 # is ignored, since the client could write anything in it.
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
-RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "core.client_ip.client_ip"
 # Rate limits (django-ratelimit) need a cache shared by every process: Redis in production.
 RATELIMIT_VIEW = "portal.views.rate_limited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# With Redis down the counters cannot be read: let requests through rather than refuse them all.
+RATELIMIT_FAIL_OPEN = True
 if not REDIS_URL:
     # The embedded default is one process, where the local-memory cache is shared enough.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
@@ -357,7 +377,7 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_address": {"()": "portal.client_ip.ClientAddressLogFilter"}},
+    "filters": {"client_address": {"()": "core.client_ip.ClientAddressLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(client_ip)s] %(message)s"}
     },

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 
@@ -43,31 +39,4 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Too many attempts (sign-up, password reset, enrolment, verification uploads)."""
-    from django.shortcuts import render
-
     return render(request, "429.html", status=429)
-
-
-@login_required
-def my_data(request: HttpRequest) -> HttpResponse:
-    """The participant's privacy page: a copy of their data and the erasure request."""
-    from django.shortcuts import render
-
-    from portal.privacy import erase_participant, export_user_data
-
-    if request.GET.get("format") == "json":
-        response = JsonResponse(export_user_data(request.user), json_dumps_params={"indent": 2})
-        response["Content-Disposition"] = 'attachment; filename="i-miei-dati.json"'
-        return response
-    error = ""
-    if request.method == "POST":
-        if request.user.is_staff:
-            error = _("Gli account della segreteria si cancellano dall'amministrazione.")
-        elif not request.user.check_password(request.POST.get("password", "")):
-            error = _("La password non è corretta.")
-        else:
-            erase_participant(user=request.user)
-            logout(request)
-            messages.success(request, _("Il tuo account è stato cancellato."))
-            return redirect("courses:catalogue")
-    return render(request, "accounts/my_data.html", {"error": error})

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from defusedcsv import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,9 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.exports import csv_response
+from core.permissions import secretariat_required
 from courses.models import Course
 from enrollment.selectors import get_confirmed_enrollment
-from portal.permissions import secretariat_required
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
     get_participant_status,
@@ -99,16 +99,8 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect("questionnaire:results", slug=course.slug)
     header, rows = list_export_rows(questionnaire)
-    filename = f"questionario-{course.slug}-{timezone.localdate():%Y%m%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # A BOM and semicolons, so that Excel in Italian opens it in columns with accents intact;
-    # defusedcsv escapes cells that a spreadsheet would take for formulas (=, +, -, @).
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    filename = f"questionario-{course.file_stem}-{timezone.localdate():%Y%m%d}.csv"
+    return csv_response(filename, header, rows)
 
 
 @secretariat_required("questionnaire.change_question")

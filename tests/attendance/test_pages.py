@@ -8,7 +8,6 @@ import re
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
-from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +16,7 @@ from attendance.services import record_attendance
 from enrollment.models import Enrollment
 from tests.attendance.factories import AttendanceFactory
 from tests.factories import CourseFactory, EnrollmentFactory, ParticipantFactory
+from tests.web.boxes import render_progress_box
 
 
 @pytest.fixture
@@ -122,8 +122,7 @@ def test_progress_box_for_a_confirmed_participant(enrollment, sessions, secretar
             recorded_by=secretariat,
             source=Source.REGISTER,
         )
-    template = Template("{% load attendance_tags %}{% attendance_progress course user %}")
-    html = template.render(Context({"course": enrollment.course, "user": enrollment.user}))
+    html = render_progress_box(enrollment.course, enrollment.user)
     assert "<strong>8 h</strong> su 12 h (66,6%)" in html
     assert 'aria-valuenow="66"' in html
     assert reverse("attendance:my", kwargs={"slug": enrollment.course.slug}) in html
@@ -132,9 +131,8 @@ def test_progress_box_for_a_confirmed_participant(enrollment, sessions, secretar
 def test_progress_box_is_empty_for_anyone_else(course):
     from django.contrib.auth.models import AnonymousUser
 
-    template = Template("{% load attendance_tags %}{% attendance_progress course user %}")
     for user in (AnonymousUser(), ParticipantFactory()):
-        assert template.render(Context({"course": course, "user": user})).strip() == ""
+        assert render_progress_box(course, user).strip() == ""
 
 
 # --- register ----------------------------------------------------------------------------------

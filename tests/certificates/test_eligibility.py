@@ -6,13 +6,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import time_machine
-from django.template import Context, Template
 
 from certificates.selectors import get_eligibility
 from certificates.services import issue_certificate
 from enrollment.models import Enrollment
 from tests.certificates.conftest import attend, complete_questionnaire
 from tests.factories import EnrollmentFactory
+from tests.web.boxes import render_certificate_box
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -104,8 +104,7 @@ def test_everything_missing_is_listed(ended_course):
 
 
 def _status(course, user) -> str:
-    template = Template("{% load certificates_tags %}{% certificate_status course user %}")
-    return template.render(Context({"course": course, "user": user}))
+    return render_certificate_box(course, user)
 
 
 def test_course_page_box_says_what_is_missing(make_eligible, ended_course):

@@ -9,8 +9,6 @@ import pytest
 from django.utils import translation
 
 from certificates.formatting import (
-    format_dates,
-    format_duration,
     format_hours,
     group_code,
     mask_name,
@@ -26,6 +24,7 @@ from certificates.pdf import (
     render_certificate_pdf,
     resolve_font_url,
 )
+from core.formatting import format_dates, format_duration
 from tests.certificates.conftest import pdf_text
 
 CONTENT = CertificateContent(

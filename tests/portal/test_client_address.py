@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import RequestFactory
 
-from portal.client_ip import ClientAddressLogFilter, address_from_meta, client_ip
+from core.client_ip import ClientAddressLogFilter, address_from_meta, client_ip
 from tests.factories import PASSWORD, ParticipantFactory
 
 PROXY = "172.18.0.5"  # nginx's address on the compose network
@@ -53,8 +53,8 @@ def test_client_ip_follows_the_proxy_count_setting(settings):
 
 
 def test_one_setting_drives_axes_and_every_rate_limit():
-    assert django_settings.AXES_CLIENT_IP_CALLABLE == "portal.client_ip.client_ip"
-    assert django_settings.RATELIMIT_IP_META_KEY == "portal.client_ip.client_ip"
+    assert django_settings.AXES_CLIENT_IP_CALLABLE == "core.client_ip.client_ip"
+    assert django_settings.RATELIMIT_IP_META_KEY == "core.client_ip.client_ip"
 
 
 @pytest.mark.django_db
@@ -140,14 +140,14 @@ def test_console_log_lines_show_the_client_address():
     console = django_settings.LOGGING["handlers"]["console"]
     assert "client_address" in console["filters"]
     filters = django_settings.LOGGING["filters"]
-    assert filters["client_address"]["()"] == "portal.client_ip.ClientAddressLogFilter"
+    assert filters["client_address"]["()"] == "core.client_ip.ClientAddressLogFilter"
     assert "%(client_ip)s" in django_settings.LOGGING["formatters"]["plain"]["format"]
 
 
 def test_log_lines_written_while_serving_a_request_carry_its_address(settings):
     from django.http import HttpResponse
 
-    from portal.middleware import ClientAddressMiddleware
+    from core.middleware import ClientAddressMiddleware
 
     settings.PROXY_COUNT = 1
     seen: list[str] = []

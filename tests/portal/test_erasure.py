@@ -22,7 +22,7 @@ from certificates.models import Certificate
 from certificates.services import issue_certificate, issue_certificate_if_eligible
 from enrollment.models import Enrollment
 from enrollment.services import enroll_participant
-from portal.privacy import anonymise_inactive_accounts
+from privacy.services import anonymise_inactive_accounts
 from questionnaire.selectors import get_results
 from tests.certificates.conftest import attend, complete_questionnaire
 from tests.enrollment.helpers import open_course, people

@@ -45,7 +45,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         {ANON: 302, OWNER: 405, OTHER: 405, STAFF: 405},
     ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
-    "enrollment:dashboard": ("/segreteria/", SECRETARIAT_ONLY),
+    "web:secretariat": ("/segreteria/", SECRETARIAT_ONLY),
     "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
     "enrollment:history": ("/segreteria/enrollments/{enrollment}/history/", SECRETARIAT_ONLY),
     "enrollment:export_csv": (

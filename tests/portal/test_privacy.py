@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import RetentionPolicy, User
@@ -11,7 +12,7 @@ from attendance.models import Attendance, Source
 from attendance.services import record_attendance
 from enrollment.models import Enrollment
 from enrollment.services import enroll_participant
-from portal.privacy import anonymise_inactive_accounts
+from privacy.services import anonymise_inactive_accounts
 from tests.enrollment.helpers import open_course, people
 from tests.factories import PASSWORD, EnrollmentFactory, SecretariatFactory
 
@@ -92,3 +93,29 @@ def test_retention_anonymises_only_long_inactive_participants():
     assert not recent.email.endswith(".invalid")
     assert not busy.email.endswith(".invalid")
     assert not staff.email.endswith(".invalid")
+
+
+def test_retention_and_self_erasure_spare_secretariat_members_without_the_staff_flag(client):
+    # given: a member of the "Segreteria" group whose staff flag is off, long inactive
+    member = SecretariatFactory(is_staff=False)
+    User.objects.filter(pk=member.pk).update(last_login=timezone.now() - dt.timedelta(days=400))
+    RetentionPolicy.objects.create(inactive_days=365)
+
+    # when: the retention task runs, and the member tries to erase their own account
+    assert anonymise_inactive_accounts() == 0
+    client.force_login(member)
+    response = client.post(reverse("my_data"), {"password": PASSWORD})
+
+    # then: the account holding secretariat permissions is untouched
+    member.refresh_from_db()
+    assert not member.email.endswith(".invalid")
+    assert response.status_code == 200
+    assert "amministrazione" in response.content.decode()
+
+
+def test_the_secretariat_menu_shows_only_to_those_who_may_open_it(client):
+    member = SecretariatFactory(is_staff=False)
+    client.force_login(member)
+    assert "/segreteria/" not in client.get("/").content.decode()
+    client.force_login(SecretariatFactory())
+    assert "/segreteria/" in client.get("/").content.decode()

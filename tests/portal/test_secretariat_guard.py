@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.views import View
 
-from portal.permissions import SecretariatRequiredMixin, is_secretariat, secretariat_required
+from core.permissions import SecretariatRequiredMixin, is_secretariat, secretariat_required
 from tests.factories import ParticipantFactory, SecretariatFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

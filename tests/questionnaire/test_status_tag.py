@@ -5,18 +5,17 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.contrib.auth.models import AnonymousUser
-from django.template import Context, Template
 
 from enrollment.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, ParticipantFactory, SessionFactory
 from tests.questionnaire.factories import CompletionFactory
+from tests.web.boxes import render_questionnaire_box
 
 ROME = ZoneInfo("Europe/Rome")
-TAG = Template("{% load questionnaire_tags %}{% questionnaire_status course user %}")
 
 
 def _render(course, user) -> str:
-    return TAG.render(Context({"course": course, "user": user})).strip()
+    return render_questionnaire_box(course, user).strip()
 
 
 def test_nothing_for_anonymous_visitors_or_non_participants(open_course):

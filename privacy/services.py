@@ -1,6 +1,7 @@
 """The participant's GDPR rights across apps: a copy of their data, and erasure.
 
-This module composes the apps (like portal/urls.py); each app's rules stay in its services.
+This app sits above the others and composes them: each app exports its own section of a
+person's data (`<app>/personal_data.py`) and its services keep their own rules.
 """
 
 from __future__ import annotations
@@ -20,81 +21,27 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from accounts import personal_data as accounts_data
 from accounts.models import Profile, RetentionPolicy, User
-from accounts.services import ANONYMISED_EMAIL_DOMAIN, PROFILE_FIELDS, anonymise_user
-from attendance.models import Attendance
-from certificates.models import Certificate
+from accounts.services import ANONYMISED_EMAIL_DOMAIN, anonymise_user
+from attendance import personal_data as attendance_data
+from certificates import personal_data as certificates_data
 from courses.selectors import course_has_started
+from enrollment import personal_data as enrollment_data
 from enrollment.models import ACTIVE_STATUSES, Enrollment
 from enrollment.services import EnrollmentError, cancel_enrollment
-from questionnaire.models import Completion
+from questionnaire import personal_data as questionnaire_data
 
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime | dt.time) else value
+# Each app exports its own section and names its own rows; this module composes them.
+_APPS = (accounts_data, enrollment_data, attendance_data, questionnaire_data, certificates_data)
 
 
 def export_user_data(user: User) -> dict[str, Any]:
     """Everything the portal holds about one person, as JSON-ready data (art. 15 and 20)."""
-    profile = Profile.objects.filter(user=user).first()
-    enrollments = Enrollment.objects.filter(user=user).select_related("course").order_by("id")
-    attendance = (
-        Attendance.objects.filter(enrollment__user=user)
-        .select_related("session", "enrollment__course")
-        .order_by("session__date")
-    )
-    return {
-        "account": {
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "language": user.language,
-            "news_opt_in": user.news_opt_in,
-            "date_joined": _iso(user.date_joined),
-            "last_login": _iso(user.last_login),
-        },
-        "profile": {field: getattr(profile, field) for field in PROFILE_FIELDS}
-        if profile
-        else None,
-        "enrollments": [
-            {
-                "course": e.course.code,
-                "title": e.course.title,
-                "status": e.status,
-                "requested_at": _iso(e.created_at),
-                "confirmed_at": _iso(e.confirmed_at),
-                "cancelled_at": _iso(e.cancelled_at),
-            }
-            for e in enrollments
-        ],
-        "attendance": [
-            {
-                "course": a.enrollment.course.code,
-                "date": _iso(a.session.date),
-                "minutes": a.minutes,
-                "entry": _iso(a.entry),
-                "exit": _iso(a.exit),
-            }
-            for a in attendance
-        ],
-        # Only the fact of completion is linked to a person; the answers are anonymous.
-        "questionnaires_completed": [
-            {"course": c.enrollment.course.code, "completed_at": _iso(c.completed_at)}
-            for c in Completion.objects.filter(enrollment__user=user).select_related(
-                "enrollment__course"
-            )
-        ],
-        "certificates": [
-            {
-                "serial": c.serial,
-                "course": c.course_code,
-                "status": c.status,
-                "issued_at": _iso(c.issued_at),
-                "verification_code": c.code,
-            }
-            for c in Certificate.objects.filter(enrollment__user=user).order_by("issued_at")
-        ],
-    }
+    data: dict[str, Any] = {}
+    for app in _APPS:
+        data.update(app.export_personal_data(user))
+    return data
 
 
 @dataclass(frozen=True)
@@ -155,15 +102,10 @@ def _replace_in_change_message(message: str, replace: Callable[[str], str]) -> s
 def _objects_about(user: User) -> list[models.Model]:
     """The rows whose admin representation shows the person (their str() includes the user)."""
     return [
-        user,
-        *Profile.objects.filter(user=user),
-        *Enrollment.objects.filter(user=user).select_related("user", "course"),
-        *Attendance.objects.filter(enrollment__user=user).select_related(
-            "enrollment__user", "session"
-        ),
-        *Completion.objects.filter(enrollment__user=user).select_related(
-            "enrollment__user", "enrollment__course"
-        ),
+        *accounts_data.rows_naming(user),
+        *enrollment_data.rows_naming(user),
+        *attendance_data.rows_naming(user),
+        *questionnaire_data.rows_naming(user),
     ]
 
 
@@ -301,7 +243,10 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
         course__sessions__date__gte=timezone.localdate(cutoff),
     )
     stale = (
-        User.objects.filter(is_staff=False, is_superuser=False)
+        # Participants only: whoever holds a secretariat permission (staff flag or not) is not.
+        User.objects.filter(
+            is_staff=False, is_superuser=False, groups__isnull=True, user_permissions__isnull=True
+        )
         .exclude(email__endswith=f"@{ANONYMISED_EMAIL_DOMAIN}")
         .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
         .exclude(Exists(busy))

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from portal import client_ip
-from portal.permissions import needs_second_factor, two_factor_redirect
+from core import client_ip
+from core.permissions import needs_second_factor, two_factor_redirect
 
 
 class StaffTwoFactorMiddleware:
@@ -20,7 +20,7 @@ class StaffTwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Whoever holds a secretariat permission, staff flag or not: the views' own guard
-        # (portal.permissions) answers 403 to the latter only after the second factor.
+        # (core.permissions) answers 403 to the latter only after the second factor.
         if request.path.startswith(self.PROTECTED) and needs_second_factor(request.user):
             return two_factor_redirect(request)
         return self.get_response(request)
@@ -50,7 +50,7 @@ class PortalLocaleMiddleware:
 
 
 class ClientAddressMiddleware:
-    """Makes the client's address (see portal.client_ip) available to the log lines of a request."""
+    """Makes the client's address (see core.client_ip) available to the log lines of a request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils.functional import lazy
+
+
+def portal(request: HttpRequest) -> dict[str, object]:
+    """Names shown in every page's header and footer; the pages named in settings (lazily);
+    whether to offer the secretariat menu."""
+    user = request.user
+    return {
+        # The same two conditions as the secretariat guard, so the menu never leads to a 403.
+        "SHOW_SECRETARIAT_MENU": user.is_authenticated
+        and user.is_staff
+        and user.has_perm("enrollment.manage_enrollments"),
+        "SECRETARIAT_HOME_URL": lazy(resolve_url, str)(settings.SECRETARIAT_HOME_URL),
+        "PERSONAL_DATA_URL": lazy(resolve_url, str)(settings.PERSONAL_DATA_URL),
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        "PORTAL_ORGANISER": settings.PORTAL_ORGANISER,
+        "PORTAL_SECRETARIAT_EMAIL": settings.PORTAL_SECRETARIAT_EMAIL,
+    }

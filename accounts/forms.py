@@ -7,7 +7,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Profession, Profile
+from accounts.models import PROFILE_FIELDS, Profession, Profile
 from accounts.validators import normalise_codice_fiscale, validate_codice_fiscale
 
 
@@ -101,18 +101,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = [
-            "codice_fiscale",
-            "profession",
-            "profession_other",
-            "organisation",
-            "organisation_type",
-            "role",
-            "ambito",
-            "phone",
-            "ordine_regionale",
-            "numero_iscrizione",
-        ]
+        fields = list(PROFILE_FIELDS)
         widgets = {
             "codice_fiscale": forms.TextInput(
                 attrs={"autocomplete": "off", "style": "text-transform: uppercase"}

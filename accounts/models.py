@@ -10,6 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_codice_fiscale
 
+# What a participant fills in on their profile (the form, updates and the data export).
+PROFILE_FIELDS = (
+    "codice_fiscale",
+    "profession",
+    "profession_other",
+    "organisation",
+    "organisation_type",
+    "role",
+    "ambito",
+    "phone",
+    "ordine_regionale",
+    "numero_iscrizione",
+)
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True

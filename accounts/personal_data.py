@@ -6,8 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from accounts.models import Profile, User
-from accounts.services import PROFILE_FIELDS
+from accounts.models import PROFILE_FIELDS, Profile, User
 from core.personal_data import iso
 
 

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Profile, User
+from accounts.models import PROFILE_FIELDS, Profile, User
 from accounts.validators import normalise_codice_fiscale
 
 
@@ -129,20 +129,6 @@ def activate_user(*, uidb64: str, token: str, password: str) -> User:
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
     return user
-
-
-PROFILE_FIELDS = (
-    "codice_fiscale",
-    "profession",
-    "profession_other",
-    "organisation",
-    "organisation_type",
-    "role",
-    "ambito",
-    "phone",
-    "ordine_regionale",
-    "numero_iscrizione",
-)
 
 
 def update_profile(*, user: User, first_name: str, last_name: str, **fields: Any) -> Profile:

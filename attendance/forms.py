@@ -9,9 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.imports import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 from attendance.models import Attendance
-from attendance.services import AttendanceError, RegisterRow, validate_attendance_values
+from attendance.services import (
+    AttendanceError,
+    RegisterRow,
+    validate_attendance_target,
+    validate_attendance_values,
+)
 from courses.models import Session
-from enrollment.models import Enrollment
 
 TIME_INPUT_FORMATS = ["%H:%M", "%H.%M", "%H:%M:%S"]
 
@@ -150,21 +154,22 @@ class RegisterRowForm(forms.Form):
         elif mode == Mode.ABSENT:
             row = RegisterRow(self.enrollment_id, minutes=0)
         elif mode == Mode.TIMES:
-            if minutes is not None and (entry or exit_):
-                raise forms.ValidationError(
-                    _("Indica gli orari di entrata e uscita oppure i minuti, non entrambi.")
-                )
-            if not entry or not exit_:
-                raise forms.ValidationError(
-                    _("Indica sia l'orario di entrata sia quello di uscita.")
-                )
+            # Both times, and no minutes besides: the service's own rule.
+            self._validate(minutes=minutes, entry=entry or None, exit_=exit_ or None)
             row = RegisterRow(self.enrollment_id, entry=entry, exit=exit_)
         elif mode == Mode.MINUTES:
-            if minutes is None:
-                raise forms.ValidationError(_("Indica i minuti di presenza."))
+            self._validate(minutes=minutes, entry=None, exit_=None)
             row = RegisterRow(self.enrollment_id, minutes=minutes)
         data["row"] = row
         return data
+
+    def _validate(self, *, minutes: int | None, entry: Any, exit_: Any) -> None:
+        try:
+            validate_attendance_values(
+                session=self.session, minutes=minutes, entry=entry, exit=exit_
+            )
+        except AttendanceError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class ImportUploadForm(forms.Form):
@@ -211,16 +216,11 @@ class AttendanceAdminForm(forms.ModelForm):
             values = validate_attendance_values(
                 session=session, minutes=minutes, entry=entry, exit=exit_
             )
+            validate_attendance_target(
+                status=enrollment.status, course_id=enrollment.course_id, session=session
+            )
         except AttendanceError as exc:
             raise forms.ValidationError(exc.message) from exc
-        if enrollment.status != Enrollment.Status.CONFIRMED:
-            raise forms.ValidationError(
-                _("Le presenze si registrano solo per le iscrizioni confermate.")
-            )
-        if enrollment.course_id != session.course_id:
-            raise forms.ValidationError(
-                _("La giornata non appartiene al corso di questa iscrizione.")
-            )
         data["minutes"] = values.minutes
         return data
 

@@ -342,7 +342,7 @@ def _resolve_person(
         return
     row.user = user
     enrollment = enrollments.get(user.pk)
-    if enrollment is None or enrollment.status != Enrollment.Status.CONFIRMED:
+    if enrollment is None or not enrollment.is_confirmed:
         row.errors.append(
             _("%(person)s non ha un'iscrizione confermata a questo corso.")
             % {"person": user.get_full_name() or user.email}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from attendance.models import Attendance, AttendanceChange
 from courses.models import Course, Session
-from courses.selectors import get_course_total_minutes
+from courses.selectors import get_course_total_minutes, get_total_minutes
 from enrollment.models import Enrollment
 from enrollment.selectors import list_confirmed_enrollments
 
@@ -50,8 +51,11 @@ class AttendanceProgress:
 
 
 def build_progress(
-    *, attended_minutes: int, total_minutes: int, threshold_percent: int
+    *, recorded_minutes: Iterable[int | None], total_minutes: int, threshold_percent: int
 ) -> AttendanceProgress:
+    """The one place that adds up a participant's attended minutes (`recorded_minutes`: one
+    value per recorded session, None for none) and applies the threshold to them."""
+    attended_minutes = sum(minutes for minutes in recorded_minutes if minutes)
     required = get_required_minutes(total_minutes=total_minutes, percent=threshold_percent)
     # Rounded down to one decimal, so the displayed figure never reaches the threshold
     # while the rule says it is not met (575/720 shows 79.8, not 80.0).
@@ -70,22 +74,21 @@ def build_progress(
     )
 
 
-def get_attended_minutes(enrollment: Enrollment) -> int:
-    """Minutes recorded for an enrolment over its course's sessions."""
-    total = Attendance.objects.filter(
-        enrollment=enrollment, session__course_id=enrollment.course_id
-    ).aggregate(total=Sum("minutes"))["total"]
-    return total or 0
-
-
 def get_progress(enrollment: Enrollment) -> AttendanceProgress:
     """An enrolment's attended minutes against its course's total and threshold."""
     course = enrollment.course
     return build_progress(
-        attended_minutes=get_attended_minutes(enrollment),
+        recorded_minutes=Attendance.objects.filter(
+            enrollment=enrollment, session__course_id=enrollment.course_id
+        ).values_list("minutes", flat=True),
         total_minutes=get_course_total_minutes(course),
         threshold_percent=course.attendance_threshold_percent,
     )
+
+
+def get_attended_minutes(enrollment: Enrollment) -> int:
+    """Minutes recorded for an enrolment over its course's sessions."""
+    return get_progress(enrollment).attended_minutes
 
 
 def list_course_sessions(course: Course) -> list[Session]:
@@ -121,8 +124,8 @@ def get_participant_attendance(enrollment: Enrollment) -> ParticipantAttendance:
     return ParticipantAttendance(
         sessions=[SessionAttendance(s, rows.get(s.pk)) for s in sessions],
         progress=build_progress(
-            attended_minutes=sum(a.minutes for a in rows.values()),
-            total_minutes=sum(s.minutes for s in sessions),
+            recorded_minutes=[a.minutes for a in rows.values()],
+            total_minutes=get_total_minutes(sessions),
             threshold_percent=course.attendance_threshold_percent,
         ),
     )
@@ -163,7 +166,7 @@ def get_course_grid(course: Course) -> CourseGrid:
             session__course=course, enrollment__course=course
         ).values_list("enrollment_id", "session_id", "minutes")
     }
-    total = sum(s.minutes for s in sessions)
+    total = get_total_minutes(sessions)
     rows = []
     for enrollment in enrollments:
         cells = [recorded.get((enrollment.pk, s.pk)) for s in sessions]
@@ -172,7 +175,7 @@ def get_course_grid(course: Course) -> CourseGrid:
                 enrollment=enrollment,
                 minutes=cells,
                 progress=build_progress(
-                    attended_minutes=sum(m for m in cells if m),
+                    recorded_minutes=cells,
                     total_minutes=total,
                     threshold_percent=course.attendance_threshold_percent,
                 ),

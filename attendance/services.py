@@ -93,7 +93,8 @@ def validate_attendance_values(
     return AttendanceValues(minutes=minutes, entry=None, exit=None)
 
 
-def _check_enrollment(*, status: str, course_id: int, session: Session) -> None:
+def validate_attendance_target(*, status: str, course_id: int, session: Session) -> None:
+    """Attendance is recorded only for a confirmed enrolment, in a session of its course."""
     if status != Enrollment.Status.CONFIRMED:
         raise AttendanceError(_("Le presenze si registrano solo per le iscrizioni confermate."))
     if course_id != session.course_id:
@@ -224,7 +225,7 @@ def record_attendance(
         status, course_id = (
             Enrollment.objects.filter(pk=enrollment.pk).values_list("status", "course_id").get()
         )
-        _check_enrollment(status=status, course_id=course_id, session=session)
+        validate_attendance_target(status=status, course_id=course_id, session=session)
         return _write(
             enrollment_id=enrollment.pk,
             session=session,
@@ -331,7 +332,7 @@ def record_session_register(
                 values = validate_attendance_values(
                     session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )
-                _check_enrollment(
+                validate_attendance_target(
                     status=statuses.get(row.enrollment_id, ""),
                     course_id=session.course_id,
                     session=session,
@@ -403,7 +404,7 @@ def import_attendance_rows(
                 values = validate_attendance_values(
                     session=session, minutes=row.minutes, entry=row.entry, exit=row.exit
                 )
-                _check_enrollment(
+                validate_attendance_target(
                     status=statuses.get(enrollment.pk, ""),
                     course_id=enrollment.course_id,
                     session=session,

@@ -7,7 +7,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Attestati")
 
     def ready(self) -> None:
-        # Register the Celery tasks in every process, not only in workers: the questionnaire
-        # sends "certificates.tasks.issue_certificate_if_eligible_task" by name, and only if
-        # it finds it registered.
-        from certificates import checks, tasks  # noqa: F401
+        # The system checks, and the receiver that issues a certificate when a questionnaire
+        # is completed (it also registers the Celery tasks in every process).
+        from certificates import checks, receivers  # noqa: F401

@@ -16,6 +16,7 @@ from certificates.formatting import format_hours
 from certificates.models import Certificate, NotificationStatus
 from core.formatting import long_date
 from core.mail import build_email, recipient_language
+from portal.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +112,20 @@ def send_certificate_ready(*, certificate_id: int) -> bool:
     if transient is not None:
         raise TransientEmailError(certificate.notification_error) from transient
     return certificate.notification_status == NotificationStatus.SENT
+
+
+# Defined here, next to the sending it runs, so that services can queue it without importing
+# certificates.tasks (which imports services); the name stays the one workers already know.
+@app.task(
+    name="certificates.tasks.send_certificate_ready_task",
+    bind=True,
+    acks_late=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    ignore_result=True,
+)
+def send_certificate_ready_task(self, certificate_id: int) -> bool:
+    """E-mail the participant that the certificate is ready; retried while SMTP is down."""
+    try:
+        return send_certificate_ready(certificate_id=certificate_id)
+    except TransientEmailError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc

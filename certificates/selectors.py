@@ -15,6 +15,7 @@ from certificates.formatting import normalise_code
 from certificates.models import Certificate, CertificateChange, NotificationStatus, Seal
 from core.formatting import format_duration, long_date
 from courses.models import Course
+from courses.selectors import get_course_end
 from enrollment.models import Enrollment
 from questionnaire.models import Completion
 from questionnaire.selectors import has_completed
@@ -33,11 +34,6 @@ class Eligibility:
     course_ended: bool
     course_ends_at: dt.datetime | None
     questionnaire_completed: bool
-
-
-def get_course_end(course: Course) -> dt.datetime | None:
-    """When the last session ends; uses prefetched sessions when present."""
-    return max((session.ends_at() for session in course.sessions.all()), default=None)
 
 
 def _missing_minutes_message(progress: AttendanceProgress) -> str:
@@ -66,7 +62,7 @@ def evaluate_eligibility(
     """
     now = now or timezone.now()
     missing: list[str] = []
-    confirmed = enrollment.status == Enrollment.Status.CONFIRMED
+    confirmed = enrollment.is_confirmed
     if not confirmed:
         missing.append(gettext("l'iscrizione al corso non è confermata"))
     ended = course_ends_at is not None and now >= course_ends_at
@@ -77,7 +73,9 @@ def evaluate_eligibility(
             gettext("il corso termina il %(date)s")
             % {"date": long_date(timezone.localtime(course_ends_at).date())}
         )
-    if progress.total_minutes > 0 and not progress.threshold_met:
+    # Attendance is decided by threshold_met alone (attendance's rule, through build_progress).
+    # With no sessions the calendar line above already says why; minutes would add nothing.
+    if not progress.threshold_met and course_ends_at is not None:
         missing.append(_missing_minutes_message(progress))
     if not questionnaire_completed:
         missing.append(gettext("compila il questionario di gradimento"))
@@ -85,7 +83,7 @@ def evaluate_eligibility(
     if not (user.first_name.strip() and user.last_name.strip()):
         missing.append(gettext("indica nome e cognome nel tuo profilo"))
     return Eligibility(
-        eligible=not missing,
+        eligible=progress.threshold_met and not missing,
         missing=missing,
         progress=progress,
         confirmed=confirmed,

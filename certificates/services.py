@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Profession, Profile
+from certificates.emails import send_certificate_ready_task
 from certificates.formatting import format_hours, group_code, new_verification_code
 from certificates.models import Certificate, CertificateChange, Seal
 from certificates.pdf import CertificateContent, render_certificate_pdf
@@ -35,7 +36,6 @@ from certificates.selectors import (
     Eligibility,
     get_course_certificates,
     get_eligibility,
-    list_recently_ended_courses,
 )
 from certificates.signing import Signer, envelope_certificates
 from core.formatting import format_dates, format_duration, long_date
@@ -266,8 +266,6 @@ def _store(draft: _Draft, *, replaces: Certificate | None = None) -> Certificate
     # The row is the e-mail's outbox entry (notification pending), committed with the
     # certificate; the task is only a nudge. A broker outage or an e-mail failure never rolls
     # back a certificate: the periodic flush sends what is still pending.
-    from certificates.tasks import send_certificate_ready_task
-
     send_certificate_ready_task.delay_on_commit(certificate.pk)
     return certificate
 
@@ -518,7 +516,7 @@ def record_missing_seals() -> int:
 def issue_certificate_if_eligible(*, enrollment_id: int) -> Certificate | None:
     """The automatic path (after the questionnaire, or later): issue only if eligible."""
     enrollment = Enrollment.objects.filter(pk=enrollment_id).select_related("course").first()
-    if enrollment is None or enrollment.status != Enrollment.Status.CONFIRMED:
+    if enrollment is None or not enrollment.is_confirmed:
         return None
     try:
         certificate, _created = issue_certificate(enrollment=enrollment)
@@ -567,15 +565,3 @@ def issue_course_certificates(*, course: Course) -> BatchResult:
 def list_due_enrollment_ids(*, course: Course) -> list[int]:
     """Enrolments of a course that are eligible and still have no certificate."""
     return [row.enrollment.pk for row in get_course_certificates(course).rows if row.needs_issuing]
-
-
-def queue_due_certificates(*, within_days: int = 60) -> int:
-    """Periodic: queue issuing for courses ended recently (attendance finalised late, etc.)."""
-    from certificates.tasks import issue_certificate_if_eligible_task
-
-    queued = 0
-    for course in list_recently_ended_courses(now=timezone.now(), days=within_days):
-        for enrollment_id in list_due_enrollment_ids(course=course):
-            issue_certificate_if_eligible_task.delay(enrollment_id)
-            queued += 1
-    return queued

@@ -3,15 +3,25 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import OperationalError
+from django.utils import timezone
 
-from certificates.emails import MAX_ATTEMPTS
+from certificates.emails import send_certificate_ready_task
+from certificates.selectors import list_recently_ended_courses, list_unsent_certificate_ids
+from certificates.services import issue_certificate_if_eligible, list_due_enrollment_ids
+from courses.models import Course
 from portal.celery import app
 
-ISSUE_TASK_NAME = "certificates.tasks.issue_certificate_if_eligible_task"
+__all__ = [
+    "flush_certificate_outbox_task",
+    "issue_certificate_if_eligible_task",
+    "queue_course_certificates",
+    "queue_due_certificates",
+    "queue_due_certificates_task",
+    "send_certificate_ready_task",
+]
 
 
 @app.task(
-    name=ISSUE_TASK_NAME,
     bind=True,
     acks_late=True,
     max_retries=3,
@@ -22,28 +32,41 @@ ISSUE_TASK_NAME = "certificates.tasks.issue_certificate_if_eligible_task"
 )
 def issue_certificate_if_eligible_task(self, enrollment_id: int) -> int | None:
     """Issue the enrolment's certificate if it is due (idempotent); the certificate's id."""
-    from certificates.services import issue_certificate_if_eligible
-
     certificate = issue_certificate_if_eligible(enrollment_id=enrollment_id)
     return certificate.pk if certificate else None
 
 
-@app.task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1, ignore_result=True)
-def send_certificate_ready_task(self, certificate_id: int) -> bool:
-    """E-mail the participant that the certificate is ready; retried while SMTP is down."""
-    from certificates.emails import TransientEmailError, send_certificate_ready
+def queue_course_certificates(*, course: Course) -> tuple[int, int]:
+    """Queue issuing for every enrolment of a course that is due a certificate (the
+    secretariat's "Emetti" button); (queued, due).
 
-    try:
-        return send_certificate_ready(certificate_id=certificate_id)
-    except TransientEmailError as exc:
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc
+    Stops at the first enrolment the broker refuses: it is down, and the periodic task will
+    issue the rest.
+    """
+    due = list_due_enrollment_ids(course=course)
+    queued = 0
+    for enrollment_id in due:
+        # None: the broker is down (logged); don't wait for every remaining one.
+        if issue_certificate_if_eligible_task.delay(enrollment_id) is None:
+            break
+        queued += 1
+    return queued, len(due)
+
+
+def queue_due_certificates(*, within_days: int = 60) -> int:
+    """Queue issuing for every due enrolment of the courses ended recently (attendance
+    finalised late, a broker outage, a questionnaire completed late); how many."""
+    queued = 0
+    for course in list_recently_ended_courses(now=timezone.now(), days=within_days):
+        for enrollment_id in list_due_enrollment_ids(course=course):
+            issue_certificate_if_eligible_task.delay(enrollment_id)
+            queued += 1
+    return queued
 
 
 @app.task(ignore_result=True)
 def flush_certificate_outbox_task(older_than_seconds: int = 120) -> int:
     """Periodic (Celery beat): send "certificate ready" e-mails still pending in the outbox."""
-    from certificates.selectors import list_unsent_certificate_ids
-
     ids = list_unsent_certificate_ids(older_than=dt.timedelta(seconds=older_than_seconds))
     for pk in ids:
         send_certificate_ready_task.delay(pk)
@@ -53,6 +76,4 @@ def flush_certificate_outbox_task(older_than_seconds: int = 120) -> int:
 @app.task(ignore_result=True)
 def queue_due_certificates_task(within_days: int = 60) -> int:
     """Periodic (Celery beat): issue certificates that became due after the course ended."""
-    from certificates.services import queue_due_certificates
-
     return queue_due_certificates(within_days=within_days)

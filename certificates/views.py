@@ -40,11 +40,11 @@ from certificates.selectors import (
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
+from certificates.tasks import queue_course_certificates
 from core.exports import csv_response, file_response, xlsx_response
 from core.formatting import long_date, short_datetime
 from core.permissions import secretariat_required
 from courses.models import Course
-from questionnaire.selectors import has_completed
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +77,8 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     certificate = get_user_certificate(user_id=request.user.pk, token=token)
     if certificate is None:
         raise Http404
-    if not has_completed(certificate.enrollment):
-        messages.error(
-            request, _("Per scaricare l'attestato compila il questionario di gradimento.")
-        )
-        return redirect("certificates:mine")
+    # No second look at the questionnaire here: a valid certificate exists only because the
+    # gate (evaluate_eligibility) found it completed when issuing.
     response = FileResponse(
         certificate.file.open("rb"),
         as_attachment=True,
@@ -306,23 +303,15 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _queue_issuing(request: HttpRequest, course: Course) -> None:
     """Queue the due certificates; with the broker down, leave them to the periodic task."""
-    from certificates.tasks import issue_certificate_if_eligible_task
-
-    due = services.list_due_enrollment_ids(course=course)
+    queued, due = queue_course_certificates(course=course)
     if not due:
         messages.info(request, _("Nessun attestato da emettere."))
         return
-    queued = 0
-    for enrollment_id in due:
-        # None: the broker is down (logged); don't wait for every remaining one.
-        if issue_certificate_if_eligible_task.delay(enrollment_id) is None:
-            break
-        queued += 1
-    if queued == len(due):
+    if queued == due:
         messages.success(
             request,
             _("Emissione avviata per %(n)d partecipanti: gli attestati arrivano per mail.")
-            % {"n": len(due)},
+            % {"n": due},
         )
     else:
         messages.warning(
@@ -332,7 +321,7 @@ def _queue_issuing(request: HttpRequest, course: Course) -> None:
                 "emissione. Il controllo periodico li emetterà quando torna disponibile; puoi "
                 "anche riprovare più tardi."
             )
-            % {"n": len(due) - queued},
+            % {"n": due - queued},
         )
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Min, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from core.formatting import format_duration
@@ -54,6 +54,7 @@ class CourseSchedule:
     session_count: int
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
+    last_session_starts_at: dt.datetime | None = None
 
     def has_started(self, now: dt.datetime | None = None) -> bool:
         return self.starts_at is not None and (now or timezone.now()) >= self.starts_at
@@ -66,16 +67,44 @@ class CourseSchedule:
         return format_duration(self.total_minutes, style="clock")
 
 
+def get_total_minutes(sessions: Iterable[Session]) -> int:
+    """The planned minutes of these sessions: the one sum behind every course total."""
+    return sum(session.minutes for session in sessions)
+
+
 def get_course_schedule(course: Course) -> CourseSchedule:
-    """Dates and total length of a course; uses prefetched sessions when present."""
+    """Dates and total length of a course; uses prefetched sessions when present.
+
+    The one place that derives a course's start, end and planned minutes from its sessions:
+    enrolment, attendance, the questionnaire and certificates all read them here.
+    """
     sessions = list(course.sessions.all())
     return CourseSchedule(
         first_day=min((s.date for s in sessions), default=None),
         last_day=max((s.date for s in sessions), default=None),
-        total_minutes=sum(s.minutes for s in sessions),
+        total_minutes=get_total_minutes(sessions),
         session_count=len(sessions),
         starts_at=min((s.starts_at() for s in sessions), default=None),
         ends_at=max((s.ends_at() for s in sessions), default=None),
+        last_session_starts_at=max((s.starts_at() for s in sessions), default=None),
+    )
+
+
+def course_has_started(course: Course, now: dt.datetime | None = None) -> bool:
+    return get_course_schedule(course).has_started(now)
+
+
+def get_course_end(course: Course) -> dt.datetime | None:
+    """When the last session ends; uses prefetched sessions when present."""
+    return get_course_schedule(course).ends_at
+
+
+def list_course_ids_starting_on(day: dt.date) -> list[int]:
+    """Courses whose first session is on `day` (for the reminders)."""
+    return list(
+        Course.objects.annotate(first_day=Min("sessions__date"))
+        .filter(first_day=day)
+        .values_list("pk", flat=True)
     )
 
 

@@ -15,7 +15,7 @@ from courses.admin import CourseAdmin as BaseCourseAdmin
 from courses.admin import QuotaInline as BaseQuotaInline
 from courses.models import Course, CourseQuota
 from enrollment.models import Enrollment, EnrollmentChange
-from enrollment.services import ACTIVE, fill_free_seats
+from enrollment.services import fill_free_seats
 
 
 @admin.register(Enrollment)
@@ -66,7 +66,8 @@ class QuotaInUseFormSet(BaseInlineFormSet):
         if self.instance.pk is None:
             return
         in_use = set(
-            Enrollment.objects.filter(course=self.instance, status__in=ACTIVE)
+            Enrollment.objects.active()
+            .filter(course=self.instance)
             .exclude(quota_key="")
             .values_list("quota_key", flat=True)
             .distinct()

@@ -1,27 +1,19 @@
-"""Building and sending the participant e-mails recorded in the outbox (Notification)."""
+"""Building the participant e-mails recorded in the outbox (Notification); sending them is
+`enrollment.services.send_notification`."""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.mail import build_email, recipient_language
 from courses.calendar import course_to_ics
 from enrollment.models import Enrollment, Notification
+from enrollment.tokens import make_give_back_token
 
-logger = logging.getLogger(__name__)
 Kind = Notification.Kind
-
-
-class TransientEmailError(Exception):
-    """The mail server could not take the message now; try again later."""
 
 
 def _texts(notification: Notification) -> tuple[str, list[str]]:
@@ -85,8 +77,6 @@ def _texts(notification: Notification) -> tuple[str, list[str]]:
 
 def build_message(notification: Notification) -> EmailMultiAlternatives:
     """The e-mail for a notification, in the recipient's language, with text and HTML parts."""
-    from enrollment.services import make_give_back_token
-
     enrollment = notification.enrollment
     user, course = enrollment.user, enrollment.course
     with recipient_language(user.language):
@@ -112,50 +102,8 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             language=user.language,
         )
     if notification.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER) and (
-        enrollment.status == Enrollment.Status.CONFIRMED
+        enrollment.is_confirmed
     ):
         filename = f"{course.file_stem}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")
     return message
-
-
-def send_notification(*, notification_id: int) -> bool:
-    """Send one outbox e-mail at most once; True if it was sent by this call.
-
-    The row stays locked while the message goes out, so a task delivered twice waits here and
-    then finds the status already set to sent.
-    """
-    transient: Exception | None = None
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("enrollment__user", "enrollment__course")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None or notification.status != Notification.Status.PENDING:
-            return False
-        notification.attempts += 1
-        try:
-            build_message(notification).send()
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code >= 500:
-                notification.status = Notification.Status.FAILED
-            else:
-                transient = exc
-            notification.last_error = f"SMTP {exc.smtp_code}"
-        except (smtplib.SMTPException, OSError) as exc:
-            transient = exc
-            notification.last_error = type(exc).__name__
-        else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-    if notification.status == Notification.Status.FAILED:
-        logger.warning(
-            "notification %s failed permanently: %s", notification_id, notification.last_error
-        )
-    if transient is not None:
-        raise TransientEmailError(str(notification.last_error)) from transient
-    return notification.status == Notification.Status.SENT

@@ -7,6 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import Course
 
 
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def active(self) -> EnrollmentQuerySet:
+        """Holding a seat, asking for one or waiting for one (see `Enrollment.is_active`)."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def holding_seats(self) -> EnrollmentQuerySet:
+        """Counted against the course's seats (see `SEAT_HOLDING_STATUSES`)."""
+        return self.filter(status__in=SEAT_HOLDING_STATUSES)
+
+
 class Enrollment(models.Model):
     """A person's place (or request, or place in line) in one course."""
 
@@ -39,6 +49,8 @@ class Enrollment(models.Model):
     waitlisted_at = models.DateTimeField(_("in lista d'attesa dal"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("annullata il"), null=True, blank=True)
 
+    objects = EnrollmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("iscrizione")
         verbose_name_plural = _("iscrizioni")
@@ -63,11 +75,31 @@ class Enrollment(models.Model):
     @property
     def is_active(self) -> bool:
         """Holds a seat, asks for one or waits for one."""
-        return self.status in (self.Status.REQUESTED, self.Status.CONFIRMED, self.Status.WAITLISTED)
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in SEAT_HOLDING_STATUSES
+
+    @property
+    def is_confirmed(self) -> bool:
+        """A participant: attendance, the questionnaire and the certificate are theirs."""
+        return self.status == self.Status.CONFIRMED
 
     @property
     def is_awaiting_approval(self) -> bool:
         return self.status == self.Status.REQUESTED
+
+
+# The one definition of each group of states, for properties and queries alike.
+ACTIVE_STATUSES = (
+    Enrollment.Status.REQUESTED,
+    Enrollment.Status.CONFIRMED,
+    Enrollment.Status.WAITLISTED,
+)
+# A request awaiting the secretariat holds a seat too, so the secretariat is never asked to
+# approve more people than there are seats.
+SEAT_HOLDING_STATUSES = (Enrollment.Status.CONFIRMED, Enrollment.Status.REQUESTED)
 
 
 class EnrollmentChange(models.Model):

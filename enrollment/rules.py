@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganisationType, Profession, Profile
 from courses.models import Course
+from enrollment.models import Enrollment
 
 
 def eligibility_problem(profile: Profile | None, course: Course) -> str | None:
@@ -78,3 +79,27 @@ def seat_is_free(
         return False
     seats = quotas.get(quota_key) if quota_key else None
     return seats is None or taken_in_quota < seats
+
+
+def reenrollment_problem(existing: Enrollment | None) -> str | None:
+    """Why a person who already has a row in the course may not enrol, or None if they may
+    (no row, or a cancelled one that comes back at the end of the queue)."""
+    if existing is None:
+        return None
+    if existing.is_active:
+        return str(_("Sei già iscritto a questo corso."))
+    if existing.status == Enrollment.Status.REJECTED:
+        return str(_("La tua richiesta per questo corso è stata respinta dalla segreteria."))
+    return None
+
+
+def cancellation_problem(
+    enrollment: Enrollment, *, course_started: bool, by_secretariat: bool = False
+) -> str | None:
+    """Why this enrolment may not be cancelled, or None if it may: participants cancel only
+    before the course starts; the secretariat also afterwards."""
+    if not enrollment.is_active:
+        return str(_("Questa iscrizione è già annullata o respinta."))
+    if course_started and not by_secretariat:
+        return str(_("Il corso è già iniziato: per annullare scrivi alla segreteria."))
+    return None

@@ -23,12 +23,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganisationType, Profile, User
 from courses.models import Course, CourseQuota
-from courses.selectors import get_course_schedule
+from courses.selectors import course_has_started, get_course_schedule
 from enrollment.models import Enrollment, EnrollmentChange
-
-# Statuses that hold a seat. A request awaiting the secretariat holds one too, so the
-# secretariat is never asked to approve more people than there are seats.
-SEAT_HOLDING = (Enrollment.Status.CONFIRMED, Enrollment.Status.REQUESTED)
+from enrollment.rules import (
+    cancellation_problem,
+    deadline_problem,
+    eligibility_problem,
+    quota_key_for,
+    reenrollment_problem,
+    seat_is_free,
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def get_availability_map(courses: Iterable[Course]) -> dict[int, Availability]:
     ids = [c.pk for c in courses]
     taken: dict[int, dict[str, int]] = defaultdict(dict)
     rows = (
-        Enrollment.objects.filter(course_id__in=ids, status__in=SEAT_HOLDING)
+        Enrollment.objects.holding_seats()
+        .filter(course_id__in=ids)
         .values_list("course_id", "quota_key")
         .annotate(n=Count("id"))
         .order_by()
@@ -217,7 +222,7 @@ def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
         MyEnrollmentRow(
             enrollment=e,
             waitlist_position=positions.get(e.pk),
-            can_cancel=e.is_active and not course_has_started(e.course),
+            can_cancel=cancellation_problem(e, course_started=course_has_started(e.course)) is None,
         )
         for e in enrollments
     ]
@@ -276,10 +281,6 @@ def get_waitlist_position(enrollment: Enrollment) -> int | None:
     return ahead.count() + 1
 
 
-def course_has_started(course: Course) -> bool:
-    return get_course_schedule(course).has_started()
-
-
 def get_user_enrollment(course: Course, user: User | AnonymousUser) -> Enrollment | None:
     """The visitor's enrolment in the course, in any state (None for anonymous visitors)."""
     if not user.is_authenticated:
@@ -298,8 +299,6 @@ def get_enrollment_panel(
     profile: Profile | None = _NOT_LOADED,
 ) -> EnrollmentPanel:
     """The course page's enrolment box; pass the visitor's rows if the page already loaded them."""
-    from enrollment.rules import deadline_problem, eligibility_problem, quota_key_for, seat_is_free
-
     availability = get_availability(course)
     state = get_course_state(course, availability)
     if enrollment is _NOT_LOADED:
@@ -314,8 +313,9 @@ def get_enrollment_panel(
     needs_profile = bool(user.is_authenticated and (profile is None or not profile.is_complete))
     if not reason and user.is_authenticated and not needs_profile:
         reason = eligibility_problem(profile, course)
-    if not reason and enrollment and enrollment.status == Enrollment.Status.REJECTED:
-        reason = str(_("La tua richiesta per questo corso è stata respinta dalla segreteria."))
+    if not reason:
+        # The same check the enrolment service makes (an active row is shown, not refused).
+        reason = None if active else reenrollment_problem(enrollment)
     # The same predicate the enrolment service applies under the lock.
     key = quota_key_for(profile, course) if profile is not None and not needs_profile else ""
     taken_in_quota = next((q.taken for q in availability.quotas if q.organisation_type == key), 0)
@@ -337,9 +337,7 @@ def get_enrollment_panel(
         needs_profile=needs_profile,
         course_started=started,
         status=CourseStatus(state, availability),
-        awaiting_approval=bool(
-            active and enrollment and enrollment.status == Enrollment.Status.REQUESTED
-        ),
+        awaiting_approval=bool(enrollment and enrollment.is_awaiting_approval),
     )
 
 

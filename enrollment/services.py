@@ -3,44 +3,48 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import smtplib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, prefetch_related_objects
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
 from core.pagecache import invalidate_public_pages
 from courses.models import Course
-from enrollment.models import Enrollment, EnrollmentChange, Notification
+from courses.selectors import course_has_started, list_course_ids_starting_on
+from enrollment.emails import build_message
+from enrollment.errors import EnrollmentError
+from enrollment.models import (
+    SEAT_HOLDING_STATUSES,
+    Enrollment,
+    EnrollmentChange,
+    Notification,
+)
 from enrollment.rules import (
+    cancellation_problem,
     deadline_problem,
     eligibility_problem,
     quota_key_for,
+    reenrollment_problem,
     seat_is_free,
 )
-from enrollment.selectors import SEAT_HOLDING, course_has_started
+from enrollment.tokens import enrollment_from_give_back_token
+from portal.celery import app
 
 if TYPE_CHECKING:
     from accounts.models import User
 
+logger = logging.getLogger(__name__)
 Status = Enrollment.Status
 Kind = Notification.Kind
 Action = EnrollmentChange.Action
-ACTIVE = (Status.REQUESTED, Status.CONFIRMED, Status.WAITLISTED)
-GIVE_BACK_SALT = "enrollment.give-back"
-
-
-class EnrollmentError(Exception):
-    """An enrolment change that the rules refuse, with a message for the user."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
+MAX_SEND_RETRIES = 6
 
 
 def _lock_course(course_id: int) -> Course:
@@ -64,7 +68,9 @@ def _seats_taken(course: Course) -> _SeatCounts:
     """Seat-holding enrolments of a course, in all and per quota, and the number of people
     waiting, recounted from the table in one query."""
     rows = (
-        Enrollment.objects.filter(course=course, status__in=(*SEAT_HOLDING, Status.WAITLISTED))
+        Enrollment.objects.filter(
+            course=course, status__in=(*SEAT_HOLDING_STATUSES, Status.WAITLISTED)
+        )
         .values_list("quota_key", "status")
         .annotate(n=Count("id"))
         .order_by()
@@ -93,10 +99,74 @@ def _has_free_seat(course: Course, counts: _SeatCounts, quota_key: str) -> bool:
     )
 
 
+# --- The outbox ----------------------------------------------------------------------------------
+
+
+class TransientEmailError(Exception):
+    """The mail server could not take the message now; try again later."""
+
+
+def send_notification(*, notification_id: int) -> bool:
+    """Send one outbox e-mail at most once; True if it was sent by this call.
+
+    The row stays locked while the message goes out, so a task delivered twice waits here and
+    then finds the status already set to sent.
+    """
+    transient: Exception | None = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("enrollment__user", "enrollment__course")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.status != Notification.Status.PENDING:
+            return False
+        notification.attempts += 1
+        try:
+            build_message(notification).send()
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:
+                notification.status = Notification.Status.FAILED
+            else:
+                transient = exc
+            notification.last_error = f"SMTP {exc.smtp_code}"
+        except (smtplib.SMTPException, OSError) as exc:
+            transient = exc
+            notification.last_error = type(exc).__name__
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    if notification.status == Notification.Status.FAILED:
+        logger.warning(
+            "notification %s failed permanently: %s", notification_id, notification.last_error
+        )
+    if transient is not None:
+        raise TransientEmailError(str(notification.last_error)) from transient
+    return notification.status == Notification.Status.SENT
+
+
+# Defined here, next to the service it runs, so that services can queue it without importing
+# enrollment.tasks (which imports services); the name stays the one workers already know.
+@app.task(
+    name="enrollment.tasks.send_notification_task",
+    bind=True,
+    acks_late=True,
+    max_retries=MAX_SEND_RETRIES,
+    ignore_result=True,
+)
+def send_notification_task(self, notification_id: int) -> bool:
+    """Send one outbox e-mail; retried with backoff while the mail server is unavailable."""
+    try:
+        return send_notification(notification_id=notification_id)
+    except TransientEmailError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc
+
+
 def _notify(enrollment: Enrollment, kind: str) -> Notification:
     """Record the e-mail in the outbox now; send it after commit."""
-    from enrollment.tasks import send_notification_task
-
     notification = Notification.objects.create(enrollment=enrollment, kind=kind)
     send_notification_task.delay_on_commit(notification.pk)
     return notification
@@ -318,12 +388,8 @@ def enroll_participant(*, user: User, course: Course, profile: Profile | None = 
                 .order_by()
                 .first()
             )
-            if existing and existing.status in ACTIVE:
-                raise EnrollmentError(_("Sei già iscritto a questo corso."))
-            if existing and existing.status == Status.REJECTED:
-                raise EnrollmentError(
-                    _("La tua richiesta per questo corso è stata respinta dalla segreteria.")
-                )
+            if problem := reenrollment_problem(existing):
+                raise EnrollmentError(problem)
             now = timezone.now()
             old_status = existing.status if existing else ""
             if existing:  # a cancelled enrolment comes back, at the end of any queue
@@ -395,13 +461,12 @@ def cancel_enrollment(
         course = _lock_course(enrollment.course_id)
         prefetch_related_objects([course], "sessions")
         enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
-        if enrollment.status not in ACTIVE:
-            raise EnrollmentError(_("Questa iscrizione è già annullata o respinta."))
-        if not by_secretariat and course_has_started(course):
-            raise EnrollmentError(
-                _("Il corso è già iniziato: per annullare scrivi alla segreteria.")
-            )
-        held_seat = enrollment.status in SEAT_HOLDING
+        problem = cancellation_problem(
+            enrollment, course_started=course_has_started(course), by_secretariat=by_secretariat
+        )
+        if problem:
+            raise EnrollmentError(problem)
+        held_seat = enrollment.holds_seat
         _set_status(
             enrollment,
             Status.CANCELLED,
@@ -414,41 +479,6 @@ def cancel_enrollment(
             _fill_free_seats(
                 course, actor=None, reason=str(_("Posto liberato da un annullamento."))
             )
-    return enrollment
-
-
-def _give_back_version(enrollment: Enrollment) -> int:
-    # Changes when the person enrols again (created_at is reset), so a link from an earlier
-    # promotion stops working.
-    return int(enrollment.created_at.timestamp() * 1_000_000)
-
-
-def make_give_back_token(enrollment: Enrollment) -> str:
-    return signing.dumps(
-        {"e": enrollment.pk, "u": enrollment.user_id, "v": _give_back_version(enrollment)},
-        salt=GIVE_BACK_SALT,
-    )
-
-
-def enrollment_from_give_back_token(token: str) -> Enrollment:
-    try:
-        data = signing.loads(token, salt=GIVE_BACK_SALT, max_age=60 * 60 * 24 * 120)
-    except signing.BadSignature as exc:
-        raise EnrollmentError(_("Il link non è valido.")) from exc
-    enrollment = (
-        Enrollment.objects.select_related("course", "user")
-        .filter(pk=data.get("e"), user_id=data.get("u"))
-        .first()
-    )
-    if enrollment is None:
-        raise EnrollmentError(_("Il link non è valido."))
-    if data.get("v") != _give_back_version(enrollment):
-        raise EnrollmentError(
-            _(
-                "Questo link non vale più: ti sei iscritto di nuovo al corso. Per annullare "
-                "l'iscrizione usa la pagina «Le mie iscrizioni»."
-            )
-        )
     return enrollment
 
 
@@ -560,7 +590,7 @@ def move_to_waitlist(
         course = _lock_course(course.pk)
         moved: list[int] = []
         for enrollment in _bulk(course, enrollment_ids):
-            if enrollment.status in SEAT_HOLDING:
+            if enrollment.holds_seat:
                 _set_status(
                     enrollment,
                     Status.WAITLISTED,
@@ -601,14 +631,9 @@ def cancel_enrollments(
 def queue_reminders(*, days_before: int) -> int:
     """Queue one reminder per confirmed participant of courses starting in `days_before` days."""
     first_day = timezone.localdate() + dt.timedelta(days=days_before)
-    course_ids = (
-        Course.objects.annotate(first_day=Min("sessions__date"))
-        .filter(first_day=first_day)
-        .values_list("pk", flat=True)
-    )
     created = 0
     pending = Enrollment.objects.filter(
-        course_id__in=list(course_ids), status=Status.CONFIRMED
+        course_id__in=list_course_ids_starting_on(first_day), status=Status.CONFIRMED
     ).exclude(notifications__kind=Kind.REMINDER)
     for enrollment in pending:
         try:

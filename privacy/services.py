@@ -26,14 +26,11 @@ from accounts.models import Profile, RetentionPolicy, User
 from accounts.services import ANONYMISED_EMAIL_DOMAIN, anonymise_user
 from attendance import personal_data as attendance_data
 from certificates import personal_data as certificates_data
+from courses.selectors import course_has_started
 from enrollment import personal_data as enrollment_data
-from enrollment.models import Enrollment
-from enrollment.selectors import course_has_started
+from enrollment.models import ACTIVE_STATUSES, Enrollment
 from enrollment.services import EnrollmentError, cancel_enrollment
 from questionnaire import personal_data as questionnaire_data
-
-ACTIVE = (Enrollment.Status.REQUESTED, Enrollment.Status.CONFIRMED, Enrollment.Status.WAITLISTED)
-
 
 # Each app exports its own section and names its own rows; this module composes them.
 _APPS = (accounts_data, enrollment_data, attendance_data, questionnaire_data, certificates_data)
@@ -215,7 +212,8 @@ def erase_participant(*, user: User) -> None:
     """
     identity = _identity_of(user)
     enrollments = (
-        Enrollment.objects.filter(user=user, status__in=ACTIVE)
+        Enrollment.objects.active()
+        .filter(user=user)
         .select_related("course")
         .prefetch_related("course__sessions")
     )
@@ -244,7 +242,7 @@ def anonymise_inactive_accounts(*, now: dt.datetime | None = None) -> int:
     # exclude() over a multi-valued relation may match the two conditions on different rows.
     busy = Enrollment.objects.filter(
         user=OuterRef("pk"),
-        status__in=ACTIVE,
+        status__in=ACTIVE_STATUSES,
         course__sessions__date__gte=timezone.localdate(cutoff),
     )
     stale = (

@@ -9,13 +9,25 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from questionnaire.models import SCALE_VALUES, Question
-from questionnaire.services import AnswerValue, QuestionData
+from questionnaire.services import (
+    AnswerValue,
+    OptionsProblem,
+    QuestionData,
+    get_options_problem,
+)
 
 ANSWER_REQUIRED = _("Rispondi a questa domanda.")
+# The service's rule (get_options_problem), said as a hint next to the options field.
+OPTIONS_HINTS = {
+    OptionsProblem.TOO_FEW_CHOICES: _("Indica almeno due opzioni, una per riga."),
+    OptionsProblem.WRONG_SCALE_LABELS: _("Indica cinque etichette (da 1 a 5) oppure nessuna."),
+    OptionsProblem.TEXT_WITH_OPTIONS: _("Le domande a testo libero non hanno opzioni."),
+}
 
 
 def _field_name(question: Question) -> str:
-    return f"q_{question.pk}"
+    # By position, not id: the page may show the default questions before any row exists.
+    return f"q_{question.order}"
 
 
 class QuestionnaireForm(forms.Form):
@@ -82,13 +94,11 @@ class QuestionEditForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        kind, choices = data.get("kind"), data.get("choices") or []
-        if kind == Question.Kind.CHOICE and len(choices) < 2:
-            self.add_error("choices", _("Indica almeno due opzioni, una per riga."))
-        elif kind == Question.Kind.SCALE and choices and len(choices) != len(SCALE_VALUES):
-            self.add_error("choices", _("Indica cinque etichette (da 1 a 5) oppure nessuna."))
-        elif kind == Question.Kind.TEXT and choices:
-            self.add_error("choices", _("Le domande a testo libero non hanno opzioni."))
+        problem = get_options_problem(
+            kind=data.get("kind") or "", choices=data.get("choices") or []
+        )
+        if problem is not None:
+            self.add_error("choices", OPTIONS_HINTS[problem])
         return data
 
     def to_data(self) -> QuestionData:

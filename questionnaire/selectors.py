@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
+from courses.selectors import get_course_schedule
 from enrollment.models import Enrollment
 from enrollment.selectors import list_confirmed_enrollments
+from questionnaire.defaults import default_questions
 from questionnaire.models import (
     SCALE_VALUES,
     Answer,
@@ -65,12 +67,12 @@ def get_window(questionnaire: Questionnaire) -> QuestionnaireWindow:
     """
     opens_at, closes_at = questionnaire.opens_at, questionnaire.closes_at
     if opens_at is None or closes_at is None:
-        sessions = list(questionnaire.course.sessions.all())
+        schedule = get_course_schedule(questionnaire.course)
         if opens_at is None:
-            opens_at = max((session.starts_at() for session in sessions), default=None)
-        if closes_at is None and sessions:
+            opens_at = schedule.last_session_starts_at
+        if closes_at is None and schedule.ends_at is not None:
             # Wall-clock days in the course's time zone: the hour stays put across DST.
-            closes_at = max(session.ends_at() for session in sessions) + dt.timedelta(
+            closes_at = schedule.ends_at + dt.timedelta(
                 days=settings.QUESTIONNAIRE_CLOSES_AFTER_DAYS
             )
     return QuestionnaireWindow(
@@ -80,14 +82,30 @@ def get_window(questionnaire: Questionnaire) -> QuestionnaireWindow:
 
 
 def get_questionnaire(course: Course) -> Questionnaire:
-    """The course's questionnaire, created with the default questions if nobody looked yet."""
-    # Imported here because services read through this module, not the other way round.
-    from questionnaire.services import get_or_create_questionnaire
-
-    return get_or_create_questionnaire(course=course)
+    """The course's questionnaire; until a write service creates it (the first submission, the
+    secretariat saving dates or questions), an unsaved one with the default dates and
+    questions. Reading never writes."""
+    try:
+        # Through the reverse accessor, so that questionnaire.course is this very instance
+        # (with any sessions the caller prefetched).
+        return course.questionnaire
+    except Questionnaire.DoesNotExist:
+        return Questionnaire(course=course)
 
 
 def list_questions(questionnaire: Questionnaire) -> list[Question]:
+    """The questions in order; the defaults, unsaved, for a questionnaire not created yet."""
+    if questionnaire.pk is None:
+        return [
+            Question(
+                order=data.order,
+                text=data.text,
+                kind=data.kind,
+                required=data.required,
+                choices=list(data.choices),
+            )
+            for data in default_questions()
+        ]
     return list(Question.objects.filter(questionnaire=questionnaire).order_by("order"))
 
 
@@ -103,6 +121,18 @@ class ParticipantStatus:
     state: ParticipantState
     window: QuestionnaireWindow
     completion: Completion | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is ParticipantState.OPEN
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state is ParticipantState.COMPLETED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state is ParticipantState.CLOSED
 
     @property
     def completed_at(self) -> dt.datetime | None:
@@ -223,10 +253,11 @@ def get_release(questionnaire: Questionnaire, *, now: dt.datetime | None = None)
     two looks, and only from the minimum number of published responses."""
     window = get_window(questionnaire)
     minimum = get_min_responses()
+    saved = questionnaire.pk is not None  # an unsaved one has no responses yet
     return Release(
         closed=window.has_closed(now or timezone.now()),
-        publishing=questionnaire.pending_responses.exists(),
-        enough=questionnaire.response_sets.count() >= minimum,
+        publishing=saved and questionnaire.pending_responses.exists(),
+        enough=saved and questionnaire.response_sets.count() >= minimum,
         minimum=minimum,
     )
 
@@ -346,9 +377,12 @@ def is_window_frozen(questionnaire: Questionnaire, *, now: dt.datetime | None = 
 
 def has_answers(questionnaire: Questionnaire) -> bool:
     """Whether anyone has submitted, published or not: then the questions are fixed."""
+    if Completion.objects.filter(enrollment__course_id=questionnaire.course_id).exists():
+        return True
+    if questionnaire.pk is None:
+        return False  # not created yet: no answer can point to it
     return (
-        Completion.objects.filter(enrollment__course_id=questionnaire.course_id).exists()
-        or PendingResponse.objects.filter(questionnaire=questionnaire).exists()
+        PendingResponse.objects.filter(questionnaire=questionnaire).exists()
         or questionnaire.response_sets.exists()
     )
 

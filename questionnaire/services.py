@@ -1,22 +1,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError
 
 from enrollment.models import Enrollment
+from questionnaire.defaults import QuestionData, default_questions
 from questionnaire.models import (
     SCALE_VALUES,
     Answer,
@@ -32,13 +30,10 @@ from questionnaire.selectors import (
     has_answers,
     is_window_frozen,
 )
+from questionnaire.signals import questionnaire_completed
 
 if TYPE_CHECKING:
     from courses.models import Course
-
-CERTIFICATE_TASK = "certificates.tasks.issue_certificate_if_eligible_task"
-
-logger = logging.getLogger(__name__)
 
 
 class QuestionnaireError(Exception):
@@ -47,54 +42,6 @@ class QuestionnaireError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class QuestionData:
-    """One question as the secretariat writes it."""
-
-    text: str
-    kind: str
-    required: bool = True
-    order: int = 0
-    choices: list[str] = field(default_factory=list)
-
-
-EVALUATION_LABELS = (_("Pessimo"), _("Scarso"), _("Sufficiente"), _("Buono"), _("Ottimo"))
-AMOUNT_LABELS = (_("Per niente"), _("Poco"), _("Abbastanza"), _("Molto"), _("Moltissimo"))
-
-DEFAULT_QUESTIONS = (
-    (_("Come valuta l'organizzazione del corso (sede, orari, comunicazioni)?"), EVALUATION_LABELS),
-    (_("Come valuta i contenuti del corso?"), EVALUATION_LABELS),
-    (_("Come valuta la chiarezza e la preparazione dei docenti?"), EVALUATION_LABELS),
-    (_("Quanto ritiene utile quanto appreso per il suo lavoro?"), AMOUNT_LABELS),
-    (_("Nel complesso, quanto è soddisfatto/a del corso?"), AMOUNT_LABELS),
-)
-SUGGESTIONS_QUESTION = _("Suggerimenti e osservazioni")
-
-
-def default_questions() -> list[QuestionData]:
-    """The default questionnaire, in the site's language whoever first opens it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        questions = [
-            QuestionData(
-                text=str(text),
-                kind=Question.Kind.SCALE,
-                required=True,
-                order=i,
-                choices=[str(label) for label in labels],
-            )
-            for i, (text, labels) in enumerate(DEFAULT_QUESTIONS, start=1)
-        ]
-        questions.append(
-            QuestionData(
-                text=str(SUGGESTIONS_QUESTION),
-                kind=Question.Kind.TEXT,
-                required=False,
-                order=len(questions) + 1,
-            )
-        )
-    return questions
 
 
 def _create_questions(*, questionnaire: Questionnaire, questions: Sequence[QuestionData]) -> None:
@@ -115,26 +62,39 @@ def _create_questions(*, questionnaire: Questionnaire, questions: Sequence[Quest
     Question.objects.bulk_create(rows)
 
 
+class OptionsProblem(StrEnum):
+    """What is wrong with a question's options, for each caller to word in its own place."""
+
+    TOO_FEW_CHOICES = "too_few_choices"
+    WRONG_SCALE_LABELS = "wrong_scale_labels"
+    TEXT_WITH_OPTIONS = "text_with_options"
+
+
+def get_options_problem(*, kind: str, choices: Sequence[str]) -> OptionsProblem | None:
+    """The rule for a question's options: a single choice has at least two, a scale five labels
+    (one per value) or none, a free text none. Used by the service and the editing form."""
+    if kind == Question.Kind.CHOICE and len(choices) < 2:
+        return OptionsProblem.TOO_FEW_CHOICES
+    if kind == Question.Kind.SCALE and choices and len(choices) != len(SCALE_VALUES):
+        return OptionsProblem.WRONG_SCALE_LABELS
+    if kind == Question.Kind.TEXT and choices:
+        return OptionsProblem.TEXT_WITH_OPTIONS
+    return None
+
+
+_OPTIONS_MESSAGES = {
+    OptionsProblem.TOO_FEW_CHOICES: _("La domanda «%(text)s» deve avere almeno due opzioni."),
+    OptionsProblem.WRONG_SCALE_LABELS: _(
+        "La scala «%(text)s» deve avere cinque etichette, una per valore."
+    ),
+    OptionsProblem.TEXT_WITH_OPTIONS: _("La domanda a testo libero «%(text)s» non ha opzioni."),
+}
+
+
 def _validate_question(question: Question) -> None:
-    if question.kind == Question.Kind.CHOICE and len(question.choices) < 2:
-        raise QuestionnaireError(
-            gettext("La domanda «%(text)s» deve avere almeno due opzioni.")
-            % {"text": question.text}
-        )
-    if (
-        question.kind == Question.Kind.SCALE
-        and question.choices
-        and len(question.choices) != len(SCALE_VALUES)
-    ):
-        raise QuestionnaireError(
-            gettext("La scala «%(text)s» deve avere cinque etichette, una per valore.")
-            % {"text": question.text}
-        )
-    if question.kind == Question.Kind.TEXT and question.choices:
-        raise QuestionnaireError(
-            gettext("La domanda a testo libero «%(text)s» non ha opzioni.")
-            % {"text": question.text}
-        )
+    problem = get_options_problem(kind=question.kind, choices=question.choices)
+    if problem is not None:
+        raise QuestionnaireError(str(_OPTIONS_MESSAGES[problem]) % {"text": question.text})
     try:
         question.full_clean(exclude=["questionnaire", "order"], validate_constraints=False)
     except ValidationError as exc:
@@ -150,13 +110,17 @@ def create_default_questionnaire(*, course: Course) -> Questionnaire:
 
 
 def get_or_create_questionnaire(*, course: Course) -> Questionnaire:
-    """The course's questionnaire, created with the defaults the first time anyone looks."""
+    """The course's questionnaire, created with the default questions by the first write that
+    needs it (a submission, the secretariat saving dates or questions)."""
     try:
         # Through the reverse accessor, so that questionnaire.course is this very instance
         # (with any sessions the caller prefetched).
-        return course.questionnaire
+        existing = course.questionnaire
     except Questionnaire.DoesNotExist:
-        pass
+        existing = None
+    # The accessor may hold the unsaved default that get_questionnaire showed on this instance.
+    if existing is not None and existing.pk is not None:
+        return existing
     try:
         # A savepoint, so that losing the race to another request leaves any caller's
         # transaction usable: the winner's questionnaire is then simply read back.
@@ -280,7 +244,9 @@ def submit_questionnaire(
                 if (row := _answer_for(question, answers.get(question.pk))) is not None
             ]
             completion = Completion.objects.create(enrollment=enrollment, completed_at=now)
-            transaction.on_commit(lambda: _notify_completion(enrollment.pk))
+            transaction.on_commit(
+                lambda: questionnaire_completed.send(sender=Completion, enrollment_id=enrollment.pk)
+            )
     except IntegrityError as exc:
         if not Completion.objects.filter(enrollment_id=enrollment.pk).exists():
             raise
@@ -366,24 +332,3 @@ def _publish_batch(
         Answer.objects.bulk_create(answers)
         PendingResponse.objects.filter(pk__in=[row.pk for row in batch]).delete()
     return len(batch)
-
-
-def _notify_completion(enrollment_id: int) -> None:
-    # Certificates depend on us and never the other way round, so the certificate task is sent
-    # by name and only when that app has registered it. In eager mode (the embedded default and
-    # the tests) send_task would still go to the broker, so the registered task runs in-process.
-    from portal.celery import app
-
-    if CERTIFICATE_TASK not in app.tasks:
-        return
-    try:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            app.tasks[CERTIFICATE_TASK].delay(enrollment_id)
-        else:
-            app.send_task(CERTIFICATE_TASK, args=[enrollment_id], retry=False)
-    except OperationalError:
-        # Broker down: the completion is saved; the batch command or the periodic issuing
-        # task will issue the certificate later.
-        logger.warning(
-            "broker unavailable: certificate for enrolment %s left for later", enrollment_id
-        )

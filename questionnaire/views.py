@@ -14,7 +14,6 @@ from courses.models import Course
 from enrollment.selectors import get_confirmed_enrollment
 from questionnaire.forms import QuestionFormSet, QuestionnaireForm, WindowForm, question_initial
 from questionnaire.selectors import (
-    ParticipantState,
     get_participant_status,
     get_questionnaire,
     get_release,
@@ -27,6 +26,7 @@ from questionnaire.selectors import (
 )
 from questionnaire.services import (
     QuestionnaireError,
+    get_or_create_questionnaire,
     replace_questions,
     submit_questionnaire,
     update_questionnaire_window,
@@ -41,11 +41,17 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
     if enrollment is None:
         return render(request, "questionnaire/not_participant.html", {"course": course}, status=403)
     status = get_participant_status(course=course, enrollment=enrollment)
-    if status.state != ParticipantState.OPEN:
+    if not status.is_open:
         return render(
             request, "questionnaire/unavailable.html", {"course": course, "status": status}
         )
-    questions = list_questions(get_questionnaire(course))
+    # Reading shows the default questions without writing; a submission creates them first.
+    questionnaire = (
+        get_or_create_questionnaire(course=course)
+        if request.method == "POST"
+        else get_questionnaire(course)
+    )
+    questions = list_questions(questionnaire)
     form = QuestionnaireForm(request.POST or None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,7 +107,11 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
-    questionnaire = get_questionnaire(course)
+    questionnaire = (
+        get_or_create_questionnaire(course=course)
+        if request.method == "POST"
+        else get_questionnaire(course)
+    )
     questions = list_questions(questionnaire)
     locked = has_answers(questionnaire)
     action = request.POST.get("action") if request.method == "POST" else None

@@ -8,13 +8,9 @@ from typing import TYPE_CHECKING
 from accounts.models import Profile, User
 from attendance.selectors import AttendanceProgress, get_progress
 from certificates.models import Certificate
-from certificates.selectors import (
-    Eligibility,
-    evaluate_eligibility,
-    get_course_end,
-    get_valid_certificate,
-)
+from certificates.selectors import Eligibility, evaluate_eligibility, get_valid_certificate
 from courses.models import Course
+from courses.selectors import get_course_end
 from enrollment.models import Enrollment
 from enrollment.selectors import EnrollmentPanel, get_enrollment_panel, get_user_enrollment
 from questionnaire.selectors import ParticipantStatus, get_participant_status
@@ -61,11 +57,7 @@ def get_participant_boxes(
 ) -> ParticipantBoxes:
     """Progress, questionnaire and certificate of the visitor's enrolment, each loaded once."""
     # Only a signed-in visitor has an enrolment; the isinstance check says so to mypy.
-    if (
-        enrollment is None
-        or enrollment.status != Enrollment.Status.CONFIRMED
-        or not isinstance(user, User)
-    ):
+    if enrollment is None or not enrollment.is_confirmed or not isinstance(user, User):
         return ParticipantBoxes()
     # Reuse the page's course (prefetched sessions) and the visitor already loaded.
     enrollment.course = course

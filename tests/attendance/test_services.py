@@ -5,12 +5,14 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
+from attendance.forms import RegisterRowForm
 from attendance.models import Attendance, AttendanceChange, Source
 from attendance.services import (
     AttendanceError,
     RegisterRow,
     record_attendance,
     record_session_register,
+    validate_attendance_values,
 )
 from enrollment.models import Enrollment
 from tests.attendance.factories import AttendanceFactory
@@ -244,3 +246,28 @@ def test_a_session_deleted_meanwhile_is_refused_with_a_message(course, secretari
         record_session_register(
             session=session, rows=[RegisterRow(enrollment.pk, minutes=10)], recorded_by=secretariat
         )
+
+
+@pytest.mark.parametrize(
+    ("data", "values"),
+    [
+        ({"mode": "times", "entry": "11:00", "exit": "10:00"}, {"entry": "11:00", "exit": "10:00"}),
+        ({"mode": "times", "entry": "09:00"}, {"entry": "09:00"}),
+        ({"mode": "times", "entry": "09:00", "exit": "10:00", "minutes": "30"}, None),
+        ({"mode": "minutes", "minutes": "9999"}, {"minutes": 9999}),
+    ],
+)
+def test_register_row_form_refuses_what_the_service_refuses_with_its_message(
+    sessions, data, values
+):
+    session = sessions[0]
+    form = RegisterRowForm(data=data, session=session, enrollment_id=1)
+    kwargs = {
+        key: dt.time.fromisoformat(value) if key in ("entry", "exit") else value
+        for key, value in (values or {"entry": "09:00", "exit": "10:00", "minutes": 30}).items()
+    }
+    with pytest.raises(AttendanceError) as refused:
+        validate_attendance_values(session=session, **kwargs)
+
+    assert not form.is_valid()
+    assert form.non_field_errors() == [refused.value.message]

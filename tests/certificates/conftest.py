@@ -24,17 +24,6 @@ def _site_url(settings):
     settings.SITE_URL = "https://corsi.example.org"
 
 
-@pytest.fixture(autouse=True)
-def _real_issue_task_registered():
-    # Other suites may stand a fake in for this task and unregister the name afterwards; the
-    # certificates tests need the real one, as registered by CertificatesConfig.ready().
-    from certificates.tasks import issue_certificate_if_eligible_task
-    from portal.celery import app
-
-    if issue_certificate_if_eligible_task.name not in app.tasks:
-        app.tasks.register(issue_certificate_if_eligible_task._get_current_object())
-
-
 @pytest.fixture
 def fresh_signer():
     """For tests that change the signing settings: no cached signer before or after."""

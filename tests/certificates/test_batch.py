@@ -8,10 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from certificates.models import Certificate
-from certificates.services import issue_course_certificates, queue_due_certificates
-from certificates.tasks import ISSUE_TASK_NAME, issue_certificate_if_eligible_task
+from certificates.services import issue_course_certificates
+from certificates.tasks import issue_certificate_if_eligible_task, queue_due_certificates
 from portal.celery import app
-from questionnaire.services import CERTIFICATE_TASK
+from questionnaire.models import Completion
+from questionnaire.signals import questionnaire_completed
+from tests.certificates.conftest import broker_down
 
 
 def _run(code: str) -> str:
@@ -62,10 +64,31 @@ def test_batch_issues_late_attendance(make_eligible, ended_course):
     assert [c.enrollment_id for c in result.issued] == [enrollment.pk]
 
 
-def test_issue_task_is_registered_under_the_name_the_questionnaire_sends():
-    assert ISSUE_TASK_NAME == CERTIFICATE_TASK
-    assert CERTIFICATE_TASK in app.tasks
-    assert issue_certificate_if_eligible_task.name == CERTIFICATE_TASK
+def test_issue_task_is_registered_under_its_module_name():
+    # Workers and messages already queued know the task by this name.
+    name = "certificates.tasks.issue_certificate_if_eligible_task"
+    assert issue_certificate_if_eligible_task.name == name
+    assert name in app.tasks
+
+
+def test_a_completed_questionnaire_issues_the_certificate(make_eligible):
+    # The questionnaire only announces the completion; certificates listens and issues.
+    enrollment = make_eligible(600)
+
+    questionnaire_completed.send(sender=Completion, enrollment_id=enrollment.pk)
+
+    assert Certificate.objects.get().enrollment == enrollment
+
+
+def test_a_completion_announced_with_the_broker_down_is_left_to_the_periodic_task(make_eligible):
+    enrollment = make_eligible(600)
+
+    with broker_down():
+        questionnaire_completed.send(sender=Completion, enrollment_id=enrollment.pk)
+
+    assert not Certificate.objects.exists()
+    assert queue_due_certificates(within_days=60) == 1
+    assert Certificate.objects.get().enrollment == enrollment
 
 
 def test_issue_task_is_idempotent(eligible):

@@ -30,6 +30,7 @@ from certificates.signing import (
     parse_signed_attributes,
     verify_p7m,
 )
+from questionnaire.services import get_or_create_questionnaire
 from tests.certificates.conftest import (
     openssl_verify,
     pdf_fonts,
@@ -267,11 +268,11 @@ def test_ready_email_is_sent_once_in_the_users_language(
 def test_questionnaire_submitted_after_the_course_ended_issues_the_certificate(
     make_eligible, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from questionnaire.selectors import get_questionnaire, list_questions
+    from questionnaire.selectors import list_questions
     from questionnaire.services import submit_questionnaire
 
     enrollment = make_eligible(600, questionnaire=False)
-    questions = list_questions(get_questionnaire(enrollment.course))
+    questions = list_questions(get_or_create_questionnaire(course=enrollment.course))
     answers = {q.pk: 4 for q in questions if q.kind == "scale"}
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -14,6 +14,7 @@ from accounts.models import Profession, Profile
 from certificates.models import Certificate
 from certificates.seal import get_ca_pem
 from certificates.services import issue_certificate, reissue_certificate
+from questionnaire.services import get_or_create_questionnaire
 from tests.certificates.conftest import pdf_text, requires_openssl
 from tests.factories import ParticipantFactory
 
@@ -295,11 +296,11 @@ def test_credits_report_needs_the_permission(client, participant, ended_course):
 def test_done_when(client, make_eligible, tmp_path, django_capture_on_commit_callbacks):
     """80% and the questionnaire → download → openssl verifies against /verify/ca.pem → the
     PDF reads as a certificate → the verification page (the QR's URL) confirms it."""
-    from questionnaire.selectors import get_questionnaire, list_questions
+    from questionnaire.selectors import list_questions
     from questionnaire.services import submit_questionnaire
 
     enrollment = make_eligible(576, questionnaire=False)
-    questions = list_questions(get_questionnaire(enrollment.course))
+    questions = list_questions(get_or_create_questionnaire(course=enrollment.course))
     with django_capture_on_commit_callbacks(execute=True):
         submit_questionnaire(
             enrollment=enrollment, answers={q.pk: 5 for q in questions if q.kind == "scale"}

@@ -198,15 +198,3 @@ def e2e(
 def page(e2e: BrowserSession) -> Page:
     """An anonymous visitor's page."""
     return e2e.new_page("visitor")
-
-
-@pytest.fixture(autouse=True)
-def _real_issue_task_registered() -> None:
-    # Other suites may stand a fake in for this task and unregister the name afterwards; the
-    # browser tests need the real one (a questionnaire sent issues the certificate), as
-    # registered by CertificatesConfig.ready().
-    from certificates.tasks import issue_certificate_if_eligible_task
-    from portal.celery import app
-
-    if issue_certificate_if_eligible_task.name not in app.tasks:
-        app.tasks.register(issue_certificate_if_eligible_task._get_current_object())

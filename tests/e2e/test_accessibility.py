@@ -26,8 +26,11 @@ from certificates.models import Certificate
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from questionnaire.models import Question
-from questionnaire.selectors import get_questionnaire, list_questions
-from questionnaire.services import submit_questionnaire
+from questionnaire.selectors import list_questions
+from questionnaire.services import (
+    get_or_create_questionnaire,
+    submit_questionnaire,
+)
 from tests.factories import (
     CourseFactory,
     EnrollmentFactory,
@@ -120,7 +123,7 @@ class World:
             self._attend(graduate, session)
         answers = {
             q.pk: 4 if q.kind == Question.Kind.SCALE else "Utile e ben organizzato."
-            for q in list_questions(get_questionnaire(self.ended_course))
+            for q in list_questions(get_or_create_questionnaire(course=self.ended_course))
         }
         # Issues the certificate on commit, as it happens after a real submission.
         submit_questionnaire(enrollment=graduate, answers=answers)

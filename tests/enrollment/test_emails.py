@@ -5,9 +5,13 @@ import smtplib
 import pytest
 from celery.exceptions import Retry
 
-from enrollment.emails import TransientEmailError, send_notification
 from enrollment.models import Notification
-from enrollment.services import enroll_participant, queue_reminders
+from enrollment.services import (
+    TransientEmailError,
+    enroll_participant,
+    queue_reminders,
+    send_notification,
+)
 from enrollment.tasks import flush_outbox_task, send_notification_task
 from tests.enrollment.helpers import open_course, people
 

@@ -12,10 +12,10 @@ from enrollment.services import (
     cancel_enrollments,
     enroll_participant,
     give_back_seat,
-    make_give_back_token,
     move_to_waitlist,
     reject_enrollments,
 )
+from enrollment.tokens import make_give_back_token
 from tests.enrollment.helpers import open_course, people
 from tests.factories import SecretariatFactory, UserFactory
 

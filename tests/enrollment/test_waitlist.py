@@ -13,8 +13,8 @@ from enrollment.services import (
     cancel_enrollment,
     enroll_participant,
     give_back_seat,
-    make_give_back_token,
 )
+from enrollment.tokens import make_give_back_token
 from tests.enrollment.helpers import open_course, people, quota_course
 
 pytestmark = pytest.mark.django_db

@@ -18,12 +18,11 @@ from enrollment.services import (
     cancel_enrollment,
     confirm_from_waitlist,
     enroll_participant,
-    enrollment_from_give_back_token,
     give_back_seat,
-    make_give_back_token,
     move_to_waitlist,
     reject_enrollments,
 )
+from enrollment.tokens import enrollment_from_give_back_token, make_give_back_token
 from tests.enrollment.helpers import open_course, people
 from tests.factories import EnrollmentFactory
 

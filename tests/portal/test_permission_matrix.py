@@ -12,7 +12,7 @@ from django.utils import timezone
 from attendance.models import Source
 from attendance.services import record_attendance
 from certificates.services import issue_certificate
-from enrollment.services import make_give_back_token
+from enrollment.tokens import make_give_back_token
 from tests.factories import (
     CourseFactory,
     EnrollmentFactory,

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import factory
 
+from courses.models import Course
 from questionnaire.models import Answer, Completion, Question, Questionnaire, ResponseSet
+from questionnaire.selectors import get_questionnaire, list_questions
 from tests.factories import CourseFactory, EnrollmentFactory
 
 
@@ -60,3 +62,9 @@ class CompletionFactory(factory.django.DjangoModelFactory):
 def question_ids(questionnaire: Questionnaire) -> dict[str, int]:
     """Question ids by text, to write answers as {ids["Contenuti"]: 4}."""
     return {q.text: q.pk for q in questionnaire.questions.all()}
+
+
+def question_numbers(course: Course) -> dict[str, int]:
+    """The page's field numbers (the questions' order) by text, to post answers as
+    {f"q_{numbers['Contenuti']}": 4}; the default questions when none is saved yet."""
+    return {q.text: q.order for q in list_questions(get_questionnaire(course))}

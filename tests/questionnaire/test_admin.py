@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from questionnaire.selectors import get_questionnaire
+from questionnaire.services import get_or_create_questionnaire
 from tests.factories import UserFactory
 from tests.questionnaire.factories import CompletionFactory
 
 
 def test_admin_lists_questionnaires_with_links_and_completions_read_only(client, course):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
     completion = CompletionFactory(enrollment__course=course)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 

@@ -8,12 +8,13 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from questionnaire.forms import question_initial
+from questionnaire.forms import QuestionEditForm, question_initial
 from questionnaire.models import Question, Questionnaire
-from questionnaire.selectors import get_questionnaire, get_window, has_answers
+from questionnaire.selectors import get_window, has_answers
 from questionnaire.services import (
     QuestionData,
     QuestionnaireError,
+    get_or_create_questionnaire,
     replace_questions,
     submit_questionnaire,
     update_questionnaire_window,
@@ -48,7 +49,7 @@ NEW_QUESTIONS = [
 
 
 def test_replace_questions_renumbers_in_the_requested_order(course):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
 
     replace_questions(
         questionnaire=questionnaire,
@@ -67,7 +68,7 @@ def test_replace_questions_renumbers_in_the_requested_order(course):
 
 
 def test_questions_cannot_be_edited_once_answers_exist(course):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
     AnswerFactory(question=questionnaire.questions.first(), scale_value=3)
 
     with pytest.raises(QuestionnaireError, match="già delle risposte"):
@@ -87,7 +88,7 @@ def test_questions_cannot_be_edited_once_answers_exist(course):
     ],
 )
 def test_service_checks_the_options_of_each_kind(course, kind, choices, message):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
 
     with pytest.raises(QuestionnaireError, match=message):
         replace_questions(
@@ -100,11 +101,11 @@ def test_service_checks_the_options_of_each_kind(course, kind, choices, message)
 
 def test_a_questionnaire_needs_at_least_one_question(course):
     with pytest.raises(QuestionnaireError, match="almeno una domanda"):
-        replace_questions(questionnaire=get_questionnaire(course), questions=[])
+        replace_questions(questionnaire=get_or_create_questionnaire(course=course), questions=[])
 
 
 def test_window_closing_must_follow_opening(course):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
 
     with pytest.raises(QuestionnaireError, match="La chiusura deve seguire l'apertura"):
         update_questionnaire_window(
@@ -156,7 +157,7 @@ def test_existing_rows_are_kept_deleted_rows_and_the_blank_row_left_out(
 ):
     """What the page posts: the six defaults as initial rows, then the blank row."""
     client.force_login(secretariat)
-    questions = list(get_questionnaire(course).questions.order_by("order"))
+    questions = list(get_or_create_questionnaire(course=course).questions.order_by("order"))
     rows = [
         {**row, "required": "on" if row["required"] else ""} for row in question_initial(questions)
     ]
@@ -178,13 +179,13 @@ def test_form_errors_keep_the_questions_unchanged(client, secretariat, course):
 
     assert response.status_code == 200
     assert "Indica almeno due opzioni, una per riga." in response.content.decode()
-    assert get_questionnaire(course).questions.count() == 6
+    assert get_or_create_questionnaire(course=course).questions.count() == 6
 
 
 def test_page_refuses_editing_questions_once_answered_but_dates_stay_editable(
     client, secretariat, course
 ):
-    questionnaire = get_questionnaire(course)
+    questionnaire = get_or_create_questionnaire(course=course)
     AnswerFactory(question=questionnaire.questions.first(), scale_value=3)
     client.force_login(secretariat)
 
@@ -296,3 +297,38 @@ def test_edit_page_offers_no_date_form_once_closed_with_answers(
     assert "le date non si possono più modificare" in refused
     questionnaire.refresh_from_db()
     assert questionnaire.closes_at is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "choices"),
+    [
+        ("choice", ["Solo una"]),
+        ("choice", ["Sì", "No"]),
+        ("scale", ["1", "2", "3"]),
+        ("scale", ["1", "2", "3", "4", "5"]),
+        ("scale", []),
+        ("text", []),
+        ("text", ["x"]),
+    ],
+)
+def test_editing_form_and_service_apply_the_same_options_rule(course, kind, choices):
+    form = QuestionEditForm(
+        data={
+            "text": "Q",
+            "kind": kind,
+            "required": "on",
+            "order": "1",
+            "choices": "\n".join(choices),
+        }
+    )
+    try:
+        replace_questions(
+            questionnaire=get_or_create_questionnaire(course=course),
+            questions=[QuestionData(text="Q", kind=kind, choices=choices)],
+        )
+    except QuestionnaireError:
+        service_accepts = False
+    else:
+        service_accepts = True
+
+    assert form.is_valid() is service_accepts

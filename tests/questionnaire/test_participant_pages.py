@@ -9,9 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from enrollment.models import Enrollment
-from questionnaire.models import Completion, PendingResponse, Questionnaire
+from questionnaire.models import Completion, PendingResponse, Question, Questionnaire
 from tests.factories import CourseFactory, EnrollmentFactory, ParticipantFactory, SessionFactory
-from tests.questionnaire.factories import CompletionFactory, QuestionnaireFactory, question_ids
+from tests.questionnaire.factories import CompletionFactory, QuestionnaireFactory, question_numbers
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -64,13 +64,37 @@ def test_form_says_it_is_anonymous_and_lists_the_default_questions(client, enrol
     assert html.index("Il questionario è anonimo") < html.index('<form method="post"')
     assert "Come valuta i contenuti del corso?" in html
     assert "5 – Ottimo" in html
-    assert Questionnaire.objects.filter(course=enrollment.course).exists()
+    # Reading writes nothing: the defaults are shown as data until the first submission.
+    assert not Questionnaire.objects.filter(course=enrollment.course).exists()
+
+
+def test_reading_the_course_and_questionnaire_pages_creates_no_rows(
+    client, enrollment, secretariat
+):
+    # Once, every look at the course page created a questionnaire and six questions.
+    course = enrollment.course
+    client.force_login(enrollment.user)
+    assert "Questionario di gradimento" in client.get(course.get_absolute_url()).content.decode()
+    assert client.get(_url(course)).status_code == 200
+    client.force_login(secretariat)
+    assert (
+        client.get(reverse("questionnaire:results", kwargs={"slug": course.slug})).status_code
+        == 200
+    )
+    assert (
+        client.get(reverse("questionnaire:edit", kwargs={"slug": course.slug})).status_code == 200
+    )
+    export = client.get(reverse("questionnaire:export_csv", kwargs={"slug": course.slug}))
+    assert export.status_code == 302
+
+    assert not Questionnaire.objects.exists()
+    assert not Question.objects.exists()
 
 
 def test_participant_completes_it_once_in_the_browser(client, enrollment):
     client.force_login(enrollment.user)
     client.get(_url(enrollment.course))
-    ids = question_ids(enrollment.course.questionnaire)
+    ids = question_numbers(enrollment.course)
     data = {f"q_{pk}": "4" for text, pk in ids.items() if text != "Suggerimenti e osservazioni"}
     data[f"q_{ids['Suggerimenti e osservazioni']}"] = "Più esercitazioni"
 
@@ -93,7 +117,7 @@ def test_participant_completes_it_once_in_the_browser(client, enrollment):
 def test_missing_required_answer_keeps_the_other_answers_on_the_form(client, enrollment):
     client.force_login(enrollment.user)
     client.get(_url(enrollment.course))
-    ids = question_ids(enrollment.course.questionnaire)
+    ids = question_numbers(enrollment.course)
     first, second = list(ids.values())[:2]
     text_id = ids["Suggerimenti e osservazioni"]
     data = {f"q_{second}": "2", f"q_{text_id}": "Aula troppo calda"}

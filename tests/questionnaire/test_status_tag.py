@@ -68,3 +68,16 @@ def test_tag_uses_the_prefetched_sessions(enrollment, django_assert_max_num_quer
     # enrolment, questionnaire, completion: the sessions come from the page's prefetch
     with django_assert_max_num_queries(3):
         _render(course, enrollment.user)
+
+
+def test_open_questionnaire_says_until_when_it_can_be_filled_in(db):
+    # The last session is on 11 March 2030; by default the questionnaire closes 14 days after.
+    course = CourseFactory(sessions=0, enrollment_deadline=dt.date(2030, 2, 1))
+    SessionFactory(course=course, date=dt.date(2030, 3, 11), start=dt.time(9, 0))
+    enrollment = EnrollmentFactory(course=course)
+
+    with time_machine.travel(dt.datetime(2030, 3, 12, 10, 0, tzinfo=ROME), tick=False):
+        html = _render(course, enrollment.user)
+
+    assert "Compila il questionario" in html
+    assert "fino a lunedì 25 marzo 2030, ore 13.00" in html

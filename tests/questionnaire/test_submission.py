@@ -9,15 +9,15 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from enrollment.models import Enrollment
-from portal.celery import app as celery_app
 from questionnaire.models import Answer, Completion, PendingResponse, Question, ResponseSet
-from questionnaire.selectors import get_completion, get_questionnaire, get_window, has_completed
+from questionnaire.selectors import get_completion, get_window, has_completed
 from questionnaire.services import (
-    CERTIFICATE_TASK,
     QuestionnaireError,
+    get_or_create_questionnaire,
     publish_pending_responses,
     submit_questionnaire,
 )
+from questionnaire.signals import questionnaire_completed
 from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory
 from tests.questionnaire.factories import CompletionFactory, question_ids
 
@@ -149,11 +149,11 @@ def dated_course(db):
 
 
 def _answer_all_scales(enrollment: Enrollment) -> dict[int, int]:
-    from questionnaire.selectors import get_questionnaire, list_questions
+    from questionnaire.selectors import list_questions
 
     return {
         q.pk: 4
-        for q in list_questions(get_questionnaire(enrollment.course))
+        for q in list_questions(get_or_create_questionnaire(course=enrollment.course))
         if q.kind == Question.Kind.SCALE
     }
 
@@ -277,86 +277,44 @@ def test_completion_of_another_course_does_not_count(enrollment):
     assert has_completed(enrollment) is False
 
 
-# --- After commit: the certificate task, by name -------------------------------------------------
+# --- After commit: the completion is announced, for certificates to react ------------------------
 
 
 @pytest.fixture
-def certificate_task():
-    """Stands in for the certificates app's task, registered under its real name."""
+def completions_announced():
+    """The enrolment ids questionnaire_completed is sent with (certificates listens too)."""
     calls: list[int] = []
-    real = celery_app.tasks.pop(CERTIFICATE_TASK, None)  # the certificates app's own task
 
-    @celery_app.task(name=CERTIFICATE_TASK, shared=False)
-    def fake_issue_certificate(enrollment_id: int) -> None:
+    def record(sender, *, enrollment_id, **kwargs):
         calls.append(enrollment_id)
 
+    questionnaire_completed.connect(record, dispatch_uid="tests.completions_announced")
     yield calls
-    celery_app.tasks.unregister(CERTIFICATE_TASK)
-    if real is not None:
-        celery_app.tasks.register(real)
+    questionnaire_completed.disconnect(dispatch_uid="tests.completions_announced")
 
 
-def test_certificate_task_is_queued_after_commit(
-    enrollment, questionnaire, certificate_task, django_capture_on_commit_callbacks
+def test_completion_is_announced_after_commit(
+    enrollment, questionnaire, completions_announced, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submit_questionnaire(
             enrollment=enrollment, answers={question_ids(questionnaire)["Contenuti"]: 5}
         )
-    assert certificate_task == []  # nothing before the commit
+    assert completions_announced == []  # nothing before the commit
 
     for callback in callbacks:
         callback()
 
-    assert certificate_task == [enrollment.pk]
+    assert completions_announced == [enrollment.pk]
 
 
-def test_refused_submission_queues_no_certificate_task(
-    enrollment, questionnaire, certificate_task, django_capture_on_commit_callbacks
+def test_refused_submission_announces_nothing(
+    enrollment, questionnaire, completions_announced, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(QuestionnaireError):
         submit_questionnaire(enrollment=enrollment, answers={})
 
-    assert certificate_task == []
-
-
-def test_without_the_certificates_task_nothing_is_sent(
-    enrollment, questionnaire, django_capture_on_commit_callbacks, monkeypatch
-):
-    monkeypatch.delitem(celery_app.tasks, CERTIFICATE_TASK, raising=False)
-    assert CERTIFICATE_TASK not in celery_app.tasks
-    sent: list[object] = []
-    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: sent.append((a, kw)))
-
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        submit_questionnaire(
-            enrollment=enrollment, answers={question_ids(questionnaire)["Contenuti"]: 5}
-        )
-
-    assert len(callbacks) == 1
-    assert sent == []
-
-
-def test_with_a_broker_the_task_is_sent_by_name(
-    enrollment,
-    questionnaire,
-    certificate_task,
-    django_capture_on_commit_callbacks,
-    monkeypatch,
-    settings,
-):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    sent: list[tuple] = []
-    # The broker is the outside world here: record what would be published.
-    monkeypatch.setattr(celery_app, "send_task", lambda name, args, **kw: sent.append((name, args)))
-
-    with django_capture_on_commit_callbacks(execute=True):
-        submit_questionnaire(
-            enrollment=enrollment, answers={question_ids(questionnaire)["Contenuti"]: 5}
-        )
-
-    assert sent == [(CERTIFICATE_TASK, [enrollment.pk])]
-    assert certificate_task == []
+    assert completions_announced == []
 
 
 def test_the_default_closing_keeps_the_hour_across_daylight_saving(db, settings):
@@ -365,7 +323,7 @@ def test_the_default_closing_keeps_the_hour_across_daylight_saving(db, settings)
     course = CourseFactory(sessions=0, enrollment_deadline=dt.date(2030, 2, 1))
     SessionFactory(course=course, date=dt.date(2030, 3, 20), start=dt.time(14, 0))
 
-    window = get_window(get_questionnaire(course))
+    window = get_window(get_or_create_questionnaire(course=course))
 
     assert window.closes_at == dt.datetime(2030, 4, 3, 18, 0, tzinfo=ROME)
     assert window.closes_at.utcoffset() == dt.timedelta(hours=2)
@@ -374,4 +332,4 @@ def test_the_default_closing_keeps_the_hour_across_daylight_saving(db, settings)
 def test_without_sessions_there_is_no_default_closing(db):
     course = CourseFactory(sessions=0)
 
-    assert get_window(get_questionnaire(course)).closes_at is None
+    assert get_window(get_or_create_questionnaire(course=course)).closes_at is None

@@ -1,0 +1,49 @@
+"""The signed one-click link that gives a seat back (sent in the promotion e-mail)."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.errors import EnrollmentError
+from enrollment.models import Enrollment
+
+GIVE_BACK_SALT = "enrollment.give-back"
+GIVE_BACK_MAX_AGE = 60 * 60 * 24 * 120  # seconds
+
+
+def _give_back_version(enrollment: Enrollment) -> int:
+    # Changes when the person enrols again (created_at is reset), so a link from an earlier
+    # promotion stops working.
+    return int(enrollment.created_at.timestamp() * 1_000_000)
+
+
+def make_give_back_token(enrollment: Enrollment) -> str:
+    return signing.dumps(
+        {"e": enrollment.pk, "u": enrollment.user_id, "v": _give_back_version(enrollment)},
+        salt=GIVE_BACK_SALT,
+    )
+
+
+def enrollment_from_give_back_token(token: str) -> Enrollment:
+    """The enrolment a give-back link is for; EnrollmentError if it is forged, expired or
+    from before the person enrolled again."""
+    try:
+        data = signing.loads(token, salt=GIVE_BACK_SALT, max_age=GIVE_BACK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise EnrollmentError(_("Il link non è valido.")) from exc
+    enrollment = (
+        Enrollment.objects.select_related("course", "user")
+        .filter(pk=data.get("e"), user_id=data.get("u"))
+        .first()
+    )
+    if enrollment is None:
+        raise EnrollmentError(_("Il link non è valido."))
+    if data.get("v") != _give_back_version(enrollment):
+        raise EnrollmentError(
+            _(
+                "Questo link non vale più: ti sei iscritto di nuovo al corso. Per annullare "
+                "l'iscrizione usa la pagina «Le mie iscrizioni»."
+            )
+        )
+    return enrollment

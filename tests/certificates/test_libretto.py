@@ -316,3 +316,21 @@ def test_the_triennium_export_lists_the_credits_of_every_participant(client, own
         ("Bianchi", "L2029/1", 4, "Crediti deontologici")
     ]
     assert not_a_triennium.status_code == 404
+
+
+def test_the_secretariat_home_links_to_the_libretti(client):
+    client.force_login(SecretariatFactory())
+    page = client.get(reverse("web:secretariat")).content.decode()
+    assert reverse("certificates:libretto_search") in page
+
+
+def test_the_record_is_read_in_five_queries_whatever_the_number_of_courses(
+    owner, record, django_assert_num_queries
+):
+    certified(owner, course_on(dt.date(2026, 6, 2), dt.date(2026, 6, 9), credits=1))
+    EnrollmentFactory(user=owner, course=course_on(dt.date(2026, 7, 7)))
+
+    # Enrolments, their sessions, attendance, certificates, questionnaire completions.
+    with django_assert_num_queries(5):
+        libretto = get_libretto(user=owner, now=IN_2030)
+    assert len(libretto.entries) == 6

@@ -6,29 +6,48 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
+from accounts.models import User
 from certificates import services
 from certificates.formatting import format_hours, group_code, mask_name
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
+    LibrettoSearchForm,
     ReissueForm,
     RevokeForm,
     VerifyCodeForm,
     VerifyFileForm,
 )
+from certificates.libretto import (
+    FIRST_TRIENNIUM,
+    Libretto,
+    Triennium,
+    get_credit_kind_label,
+    get_libretto,
+    get_triennium,
+    libretto_header,
+    libretto_json,
+    libretto_rows,
+    list_triennium_credit_certificates,
+    search_participants,
+    sign_libretto,
+    triennium_start,
+)
 from certificates.models import Certificate, Seal
-from certificates.seal import get_ca_pem
+from certificates.seal import SealNotConfigured, get_ca_pem
 from certificates.selectors import (
     get_certificate_by_code,
     get_certificate_by_sha256,
@@ -383,6 +402,133 @@ def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     ]
     name = f"crediti-fcoas-{course.file_stem}"
     rows = _credit_rows(course)
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
+    return csv_response(f"{name}.csv", header, rows, decimal_places=2)
+
+
+# --- Il libretto formativo -----------------------------------------------------------------------
+
+
+def _libretto_download(libretto: Libretto, *, fmt: str, stem: str) -> HttpResponse:
+    """The record as CSV, JSON or the signed PDF summary (`.pdf.p7m`)."""
+    if fmt == "csv":
+        rows = libretto_rows(libretto, verify_url=services.verification_url)
+        response = csv_response(
+            f"{stem}.csv", libretto_header(), [list(row.values()) for row in rows]
+        )
+    elif fmt == "json":
+        response = file_response(
+            libretto_json(libretto, verify_url=services.verification_url),
+            filename=f"{stem}.json",
+            content_type="application/json; charset=utf-8",
+        )
+    elif fmt == "pdf.p7m":
+        try:
+            p7m = sign_libretto(libretto, organiser=settings.PORTAL_ORGANISER, now=timezone.now())
+        except SealNotConfigured as exc:
+            logger.error("libretto not signed: %s", exc)
+            raise Http404 from exc
+        response = file_response(p7m, filename=f"{stem}.pdf.p7m", content_type=P7M_TYPE)
+    else:
+        raise Http404
+    # Personal data: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _libretto_stem(user: User) -> str:
+    return f"libretto-formativo-{slugify(user.last_name) or user.pk}-{timezone.localdate():%Y%m%d}"
+
+
+@login_required
+@require_safe
+def my_libretto(request: HttpRequest) -> HttpResponse:
+    libretto = get_libretto(user=request.user)
+    return render(request, "certificates/libretto.html", {"libretto": libretto, "own": True})
+
+
+@login_required
+@require_safe
+def my_libretto_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    # Always the signed-in user's own record: no id in the address to tamper with.
+    return _libretto_download(
+        get_libretto(user=request.user), fmt=fmt, stem=_libretto_stem(request.user)
+    )
+
+
+def _trienni_until_now() -> list[Triennium]:
+    current = get_triennium(timezone.localdate())
+    return [Triennium(start) for start in range(current.start, FIRST_TRIENNIUM - 1, -3)]
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def libretto_search(request: HttpRequest) -> HttpResponse:
+    form = LibrettoSearchForm(request.GET if "q" in request.GET else None)
+    results = None
+    if form.is_bound and form.is_valid():
+        results = list(search_participants(form.cleaned_data["q"]))
+    return render(
+        request,
+        "certificates/libretto_search.html",
+        {"form": form, "results": results, "trienni": _trienni_until_now()},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def participant_libretto(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("profile"), pk=user_id)
+    return render(
+        request,
+        "certificates/libretto.html",
+        {"libretto": get_libretto(user=person), "own": False},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def participant_libretto_download(request: HttpRequest, user_id: int, fmt: str) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("profile"), pk=user_id)
+    return _libretto_download(get_libretto(user=person), fmt=fmt, stem=_libretto_stem(person))
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def triennium_credits_export(request: HttpRequest, start: int, fmt: str) -> HttpResponse:
+    """The FCO.AS credits of every participant in a triennium, for the Ordine."""
+    if start < FIRST_TRIENNIUM or triennium_start(start) != start:
+        raise Http404
+    triennium = Triennium(start)
+    header = [
+        _("Codice fiscale"),
+        _("Cognome"),
+        _("Nome"),
+        _("Codice del corso"),
+        _("Corso"),
+        _("Ultima giornata"),
+        _("Ore frequentate"),
+        _("Crediti FCO.AS"),
+        _("Tipo di crediti"),
+        _("Attestato n."),
+    ]
+    rows: list[list[object]] = [
+        [
+            certificate.codice_fiscale,
+            certificate.holder_last_name,
+            certificate.holder_first_name,
+            certificate.course_code,
+            certificate.course_title,
+            certificate.last_day.strftime("%d/%m/%Y"),  # type: ignore[attr-defined]
+            round(certificate.attended_minutes / 60, 2),
+            certificate.fcoas_credits,
+            get_credit_kind_label(certificate.enrollment.course),
+            certificate.serial,
+        ]
+        for certificate in list_triennium_credit_certificates(triennium)
+    ]
+    name = f"crediti-fcoas-triennio-{triennium.start}-{triennium.end}"
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
     return csv_response(f"{name}.csv", header, rows, decimal_places=2)

@@ -114,6 +114,23 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "certificates:course": ("/segreteria/courses/{slug}/certificates/", SECRETARIAT_ONLY),
     "certificates:credits_csv": ("/segreteria/courses/{slug}/credits.csv", SECRETARIAT_ONLY),
     "certificates:credits_xlsx": ("/segreteria/courses/{slug}/credits.xlsx", SECRETARIAT_ONLY),
+    # The libretto has no id in its address: everyone signed in gets their own.
+    "certificates:libretto": ("/certificates/libretto/", SIGNED_IN),
+    "certificates:libretto_download": ("/certificates/libretto/download.csv", SIGNED_IN),
+    "certificates:libretto_search": ("/segreteria/libretto/", SECRETARIAT_ONLY),
+    "certificates:libretto_participant": ("/segreteria/libretto/{user}/", SECRETARIAT_ONLY),
+    "certificates:libretto_participant_download": (
+        "/segreteria/libretto/{user}/download.json",
+        SECRETARIAT_ONLY,
+    ),
+    "certificates:triennium_credits_csv": (
+        "/segreteria/libretto/trienni/2026/credits.csv",
+        SECRETARIAT_ONLY,
+    ),
+    "certificates:triennium_credits_xlsx": (
+        "/segreteria/libretto/trienni/2026/credits.xlsx",
+        SECRETARIAT_ONLY,
+    ),
     "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
     "healthz": ("/healthz", PUBLIC),
     "my_data": ("/accounts/my-data/", SIGNED_IN),
@@ -161,6 +178,7 @@ def world():
         "slug": course.slug,
         "session": course.sessions.first().pk,
         "enrollment": enrollment.pk,
+        "user": owner.pk,
         "token": certificate.token,
         "code": certificate.code,
         "give_back": make_give_back_token(enrollment),

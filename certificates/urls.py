@@ -24,4 +24,9 @@ urlpatterns = [
         {"fmt": "xlsx"},
         name="credits_xlsx",
     ),
+    path(
+        "segreteria/courses/<slug:slug>/certificates.zip",
+        views.course_certificates_zip,
+        name="course_zip",
+    ),
 ]

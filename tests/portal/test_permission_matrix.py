@@ -114,6 +114,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "certificates:course": ("/segreteria/courses/{slug}/certificates/", SECRETARIAT_ONLY),
     "certificates:credits_csv": ("/segreteria/courses/{slug}/credits.csv", SECRETARIAT_ONLY),
     "certificates:credits_xlsx": ("/segreteria/courses/{slug}/credits.xlsx", SECRETARIAT_ONLY),
+    "certificates:course_zip": ("/segreteria/courses/{slug}/certificates.zip", SECRETARIAT_ONLY),
     "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
     "healthz": ("/healthz", PUBLIC),
     "my_data": ("/accounts/my-data/", SIGNED_IN),

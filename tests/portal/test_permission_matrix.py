@@ -46,6 +46,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
     "web:secretariat": ("/segreteria/", SECRETARIAT_ONLY),
+    "web:accessibility": ("/accessibilita/", PUBLIC),
+    "web:privacy": ("/privacy/", PUBLIC),
+    "web:legal_notes": ("/note-legali/", PUBLIC),
+    "web:contacts": ("/contatti/", PUBLIC),
     "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
     "enrollment:history": ("/segreteria/enrollments/{enrollment}/history/", SECRETARIAT_ONLY),
     "enrollment:export_csv": (

@@ -10,6 +10,9 @@ import pikepdf
 import pytest
 
 from certificates.pdf import render_certificate_pdf
+from certificates.seal import get_ca_pem
+from certificates.services import issue_certificate
+from certificates.signing import verify_p7m
 from tests.certificates.test_pdf import CONTENT
 
 pytestmark = pytest.mark.slow
@@ -50,14 +53,14 @@ def _fonts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
             yield from font.get("/DescendantFonts", pikepdf.Array())
 
 
-def test_xmp_metadata_identifies_pdfa_2u(pdf):
+def check_xmp_metadata_identifies_pdfa_2u(pdf: pikepdf.Pdf) -> None:
     meta = pdf.open_metadata()
 
     assert meta.get("pdfaid:part") == "2"
     assert meta.get("pdfaid:conformance") == "U"
 
 
-def test_output_intent_is_pdfa_with_an_icc_profile(pdf):
+def check_output_intent_is_pdfa_with_an_icc_profile(pdf: pikepdf.Pdf) -> None:
     intents = pdf.Root.get("/OutputIntents")
 
     assert intents is not None and len(intents) >= 1
@@ -69,7 +72,7 @@ def test_output_intent_is_pdfa_with_an_icc_profile(pdf):
     assert profile.read_bytes()[36:40] == b"acsp"  # the ICC signature
 
 
-def test_every_font_is_embedded(pdf):
+def check_every_font_is_embedded(pdf: pikepdf.Pdf) -> None:
     fonts = list(_fonts(pdf))
     assert fonts
 
@@ -85,12 +88,12 @@ def test_every_font_is_embedded(pdf):
     assert not_embedded == []
 
 
-def test_not_encrypted(pdf):
+def check_not_encrypted(pdf: pikepdf.Pdf) -> None:
     assert not pdf.is_encrypted
     assert "/Encrypt" not in pdf.trailer
 
 
-def test_no_javascript_and_no_automatic_actions(pdf):
+def check_no_javascript_and_no_automatic_actions(pdf: pikepdf.Pdf) -> None:
     assert "/OpenAction" not in pdf.Root or "/JS" not in pdf.Root.OpenAction
     assert "/AA" not in pdf.Root
     names = pdf.Root.get("/Names", pikepdf.Dictionary())
@@ -102,6 +105,32 @@ def test_no_javascript_and_no_automatic_actions(pdf):
         if keys & JAVASCRIPT_KEYS or "/AA" in keys or dictionary.get("/S") == "/JavaScript":
             offending.append(sorted(keys))
     assert offending == []
+
+
+CHECKS = [
+    check_xmp_metadata_identifies_pdfa_2u,
+    check_output_intent_is_pdfa_with_an_icc_profile,
+    check_every_font_is_embedded,
+    check_not_encrypted,
+    check_no_javascript_and_no_automatic_actions,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_rendered_certificate_is_pdfa_2u(pdf, check):
+    check(pdf)
+
+
+def test_the_issued_certificate_envelopes_a_pdfa_2u_pdf(eligible):
+    # The PDF as the participant gets it: out of the signed .pdf.p7m.
+    certificate, _created = issue_certificate(enrollment=eligible)
+    with certificate.file.open("rb") as fh:
+        result = verify_p7m(fh.read(), trusted_ca_pem=get_ca_pem())
+    assert result.valid and result.content is not None
+
+    with pikepdf.open(io.BytesIO(result.content)) as document:
+        for check in CHECKS:
+            check(document)
 
 
 def test_a_type0_font_without_an_embedded_descendant_would_be_caught():
@@ -125,4 +154,19 @@ def test_a_type0_font_without_an_embedded_descendant_would_be_caught():
     document.pages[0].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
 
     with pytest.raises(AssertionError):
-        test_every_font_is_embedded(document)
+        check_every_font_is_embedded(document)
+
+
+def test_a_pdf_with_javascript_or_encryption_would_be_caught(tmp_path):
+    document = pikepdf.new()
+    document.add_blank_page()
+    document.Root.OpenAction = pikepdf.Dictionary(
+        S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")
+    )
+    with pytest.raises(AssertionError):
+        check_no_javascript_and_no_automatic_actions(document)
+
+    path = tmp_path / "encrypted.pdf"
+    pikepdf.new().save(path, encryption=pikepdf.Encryption(owner="o", user=""))
+    with pikepdf.open(path) as encrypted, pytest.raises(AssertionError):
+        check_not_encrypted(encrypted)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.mail import build_email, recipient_language
+from portal.celery import app
 from web.models import AccessibilityFeedback
 
 logger = logging.getLogger(__name__)
@@ -74,3 +75,20 @@ def list_pending_feedback_ids(*, older_than: dt.timedelta, limit: int = 100) -> 
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# Defined here, next to the sending it runs, so that services can queue it without importing
+# web.tasks (which imports services); the name is the one the other tasks of the app have.
+@app.task(
+    name="web.tasks.send_accessibility_feedback_task",
+    bind=True,
+    acks_late=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    ignore_result=True,
+)
+def send_accessibility_feedback_task(self, feedback_id: int) -> bool:
+    """Forward an accessibility report to the secretariat; retried while SMTP is down."""
+    try:
+        return send_accessibility_feedback(feedback_id=feedback_id)
+    except TransientEmailError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
 
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from web.emails import send_accessibility_feedback_task
 from web.models import AccessibilityFeedback
-from web.tasks import send_accessibility_feedback_task
 
 
 def submit_accessibility_feedback(
@@ -18,3 +22,12 @@ def submit_accessibility_feedback(
         feedback.save()
         send_accessibility_feedback_task.delay_on_commit(feedback.pk)
     return feedback
+
+
+def purge_old_accessibility_feedback(*, now: dt.datetime | None = None) -> int:
+    """Delete the reports older than the retention period (personal data); how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(
+        days=settings.ACCESSIBILITY_FEEDBACK_RETENTION_DAYS
+    )
+    deleted, _by_model = AccessibilityFeedback.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

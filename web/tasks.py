@@ -1,30 +1,18 @@
-"""Tasks of the site's own pages: forwarding accessibility reports to the secretariat."""
+"""Tasks of the site's own pages: accessibility reports forwarded and, in time, deleted."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from portal.celery import app
-from web.emails import (
-    MAX_ATTEMPTS,
-    TransientEmailError,
-    list_pending_feedback_ids,
-    send_accessibility_feedback,
-)
+from web.emails import list_pending_feedback_ids, send_accessibility_feedback_task
+from web.services import purge_old_accessibility_feedback
 
-
-@app.task(
-    bind=True,
-    acks_late=True,
-    max_retries=MAX_ATTEMPTS - 1,
-    ignore_result=True,
-)
-def send_accessibility_feedback_task(self, feedback_id: int) -> bool:
-    """Forward an accessibility report to the secretariat; retried while SMTP is down."""
-    try:
-        return send_accessibility_feedback(feedback_id=feedback_id)
-    except TransientEmailError as exc:
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries * 2)) from exc
+__all__ = [
+    "flush_accessibility_feedback_task",
+    "purge_old_accessibility_feedback_task",
+    "send_accessibility_feedback_task",
+]
 
 
 @app.task(ignore_result=True)
@@ -34,3 +22,9 @@ def flush_accessibility_feedback_task(older_than_seconds: int = 120) -> int:
     for pk in ids:
         send_accessibility_feedback_task.delay(pk)
     return len(ids)
+
+
+@app.task(ignore_result=True)
+def purge_old_accessibility_feedback_task() -> int:
+    """Periodic (Celery beat): delete reports past their retention period."""
+    return purge_old_accessibility_feedback()

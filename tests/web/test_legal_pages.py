@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from web.emails import send_accessibility_feedback
 from web.models import AccessibilityFeedback
-from web.tasks import flush_accessibility_feedback_task
+from web.tasks import flush_accessibility_feedback_task, purge_old_accessibility_feedback_task
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,19 @@ def test_a_report_left_pending_by_a_broker_outage_is_forwarded_by_the_periodic_t
     assert feedback.email_status == AccessibilityFeedback.EmailStatus.SENT
     assert [m.to for m in mailoutbox] == [[settings.PORTAL_SECRETARIAT_EMAIL]]
     assert flush_accessibility_feedback_task() == 0
+
+
+def test_reports_are_deleted_after_the_retention_period(settings):
+    settings.ACCESSIBILITY_FEEDBACK_RETENTION_DAYS = 365
+    now = timezone.now()
+    old = AccessibilityFeedback.objects.create(
+        email="a@example.org", message="x", created_at=now - dt.timedelta(days=366)
+    )
+    recent = AccessibilityFeedback.objects.create(
+        email="b@example.org", message="y", created_at=now - dt.timedelta(days=364)
+    )
+
+    assert purge_old_accessibility_feedback_task() == 1
+
+    assert list(AccessibilityFeedback.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not AccessibilityFeedback.objects.filter(pk=old.pk).exists()

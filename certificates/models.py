@@ -133,6 +133,10 @@ class Certificate(models.Model):
     notification_attempts = models.PositiveSmallIntegerField(_("tentativi di invio"), default=0)
     notified_at = models.DateTimeField(_("e-mail inviata il"), null=True, blank=True)
     notification_error = models.CharField(_("errore dell'e-mail"), max_length=255, blank=True)
+    # Set by the owner's first download: who has not downloaded yet may be reminded.
+    first_downloaded_at = models.DateTimeField(
+        _("primo download del titolare"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("attestato")

@@ -270,3 +270,15 @@ def list_published_seals() -> list[Seal]:
     return list(
         Seal.objects.filter(certificates__status=VALID).distinct().order_by("not_before", "pk")
     )
+
+
+def list_course_valid_certificates(course: Course) -> QuerySet[Certificate]:
+    """A course's issued, valid certificates (revoked and replaced ones excluded), by surname."""
+    return Certificate.objects.filter(enrollment__course=course, status=VALID).order_by(
+        "holder_last_name", "holder_first_name", "serial"
+    )
+
+
+def list_not_downloaded_certificates(course: Course) -> QuerySet[Certificate]:
+    """A course's valid certificates that their holder has not downloaded yet."""
+    return list_course_valid_certificates(course).filter(first_downloaded_at__isnull=True)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext, ngettext
 from accounts.models import Profession, Profile
 from certificates.emails import send_certificate_ready_task
 from certificates.formatting import format_hours, group_code, new_verification_code
-from certificates.models import Certificate, CertificateChange, Seal
+from certificates.models import Certificate, CertificateChange, NotificationStatus, Seal
 from certificates.pdf import CertificateContent, render_certificate_pdf
 from certificates.seal import SealNotConfigured, get_signer, get_signer_and_ca_pem
 from certificates.selectors import (
@@ -36,6 +36,7 @@ from certificates.selectors import (
     Eligibility,
     get_course_certificates,
     get_eligibility,
+    list_not_downloaded_certificates,
 )
 from certificates.signing import Signer, envelope_certificates
 from core.formatting import format_dates, format_duration, long_date
@@ -565,3 +566,38 @@ def issue_course_certificates(*, course: Course) -> BatchResult:
 def list_due_enrollment_ids(*, course: Course) -> list[int]:
     """Enrolments of a course that are eligible and still have no certificate."""
     return [row.enrollment.pk for row in get_course_certificates(course).rows if row.needs_issuing]
+
+
+def record_certificate_download(*, certificate: Certificate) -> None:
+    """Note the owner's first download (later ones change nothing)."""
+    # One conditional UPDATE: two downloads at once cannot both be "first".
+    Certificate.objects.filter(pk=certificate.pk, first_downloaded_at__isnull=True).update(
+        first_downloaded_at=timezone.now()
+    )
+
+
+def resend_ready_emails(*, course: Course) -> int:
+    """Send the "certificate ready" e-mail again to the holders of the course's valid
+    certificates who have not downloaded them yet; how many e-mails are queued.
+
+    Each certificate's outbox entry goes back to pending and the send task is queued after
+    commit; an entry already pending is only queued, so a double click sends one e-mail.
+    """
+    with transaction.atomic(durable=True):
+        certificates = list(
+            list_not_downloaded_certificates(course).select_for_update(of=("self",)).order_by("pk")
+        )
+        for certificate in certificates:
+            if certificate.notification_status != NotificationStatus.PENDING:
+                certificate.notification_status = NotificationStatus.PENDING
+                certificate.notification_attempts = 0
+                certificate.notification_error = ""
+                certificate.save(
+                    update_fields=[
+                        "notification_status",
+                        "notification_attempts",
+                        "notification_error",
+                    ]
+                )
+            send_certificate_ready_task.delay_on_commit(certificate.pk)
+    return len(certificates)

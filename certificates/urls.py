@@ -24,6 +24,11 @@ urlpatterns = [
         {"fmt": "xlsx"},
         name="credits_xlsx",
     ),
+    path(
+        "segreteria/courses/<slug:slug>/certificates.zip",
+        views.course_certificates_zip,
+        name="course_zip",
+    ),
 ]
 
 urlpatterns += [

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
@@ -22,7 +24,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.models import User
 from certificates import services
-from certificates.formatting import format_hours, group_code, mask_name
+from certificates.formatting import archive_member_names, format_hours, group_code, mask_name
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     LibrettoSearchForm,
@@ -54,13 +56,15 @@ from certificates.selectors import (
     get_course_certificates,
     get_user_certificate,
     list_course_changes,
+    list_course_valid_certificates,
     list_fcoas_certificates,
+    list_not_downloaded_certificates,
     list_published_seals,
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
 from certificates.tasks import queue_course_certificates
-from core.exports import csv_response, file_response, xlsx_response
+from core.exports import ZipMember, csv_response, file_response, xlsx_response, zip_response
 from core.formatting import long_date, short_datetime
 from core.permissions import secretariat_required
 from courses.models import Course
@@ -98,6 +102,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     # No second look at the questionnaire here: a valid certificate exists only because the
     # gate (evaluate_eligibility) found it completed when issuing.
+    services.record_certificate_download(certificate=certificate)
     response = FileResponse(
         certificate.file.open("rb"),
         as_attachment=True,
@@ -305,6 +310,8 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.error(request, _("Indica il motivo della nuova emissione."))
         elif action == "revoke":
             _revoke(request, course)
+        elif action == "resend":
+            _resend_ready_emails(request, course)
         return redirect(reverse("certificates:course", kwargs={"slug": course.slug}))
     status = get_course_certificates(course)
     ends_on = long_date(timezone.localtime(status.ends_at).date()) if status.ends_at else ""
@@ -316,6 +323,7 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
             "status": status,
             "ends_on": ends_on,
             "changes": list_course_changes(course),
+            "not_downloaded_count": list_not_downloaded_certificates(course).count(),
         },
     )
 
@@ -532,3 +540,41 @@ def triennium_credits_export(request: HttpRequest, start: int, fmt: str) -> Http
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
     return csv_response(f"{name}.csv", header, rows, decimal_places=2)
+
+
+def _resend_ready_emails(request: HttpRequest, course: Course) -> None:
+    count = services.resend_ready_emails(course=course)
+    if not count:
+        messages.info(request, _("Tutti gli attestati sono già stati scaricati dai titolari."))
+        return
+    messages.success(
+        request,
+        ngettext(
+            "E-mail «attestato disponibile» inviata di nuovo a %(n)d partecipante che non ha "
+            "ancora scaricato l'attestato.",
+            "E-mail «attestato disponibile» inviata di nuovo a %(n)d partecipanti che non hanno "
+            "ancora scaricato l'attestato.",
+            count,
+        )
+        % {"n": count},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def course_certificates_zip(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every valid certificate of the course as one ZIP, streamed while it is built."""
+    course = get_object_or_404(Course, slug=slug)
+    certificates = list(list_course_valid_certificates(course))
+    names = archive_member_names([(c.holder_last_name, c.serial) for c in certificates])
+    members = [
+        ZipMember(
+            name=name,
+            open=functools.partial(certificate.file.open, "rb"),
+            modified=timezone.localtime(certificate.issued_at),
+        )
+        for name, certificate in zip(names, certificates, strict=True)
+    ]
+    response = zip_response(f"attestati-{course.file_stem}.zip", members)
+    response["Cache-Control"] = "private, no-store"
+    return response

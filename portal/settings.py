@@ -260,6 +260,16 @@ PORTAL_NAME = env("PORTAL_NAME", default="Corsi PA")
 PORTAL_SECRETARIAT_EMAIL = env(
     "PORTAL_SECRETARIAT_EMAIL", default="segreteriaservizioformazione@cittametropolitana.mi.it"
 )
+# Shown on the contacts page when set.
+PORTAL_SECRETARIAT_PHONE = env("PORTAL_SECRETARIAT_PHONE", default="")
+PORTAL_SECRETARIAT_ADDRESS = env("PORTAL_SECRETARIAT_ADDRESS", default="")
+# The accessibility statement, published through AgID's form (form.agid.gov.it); the site's
+# page links to it. Empty: the page says it is being published.
+ACCESSIBILITY_STATEMENT_URL = env("ACCESSIBILITY_STATEMENT_URL", default="")
+# Accessibility reports (a name and an e-mail address) are deleted this long after they arrive.
+ACCESSIBILITY_FEEDBACK_RETENTION_DAYS = env.int(
+    "ACCESSIBILITY_FEEDBACK_RETENTION_DAYS", default=365
+)
 
 # --- Certificates -------------------------------------------------------------------------------
 # Production: the organiser's qualified electronic seal (PKCS#12). Empty: a development CA and
@@ -279,6 +289,14 @@ CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
 CELERY_BEAT_SCHEDULE["flush-certificate-outbox"] = {
     "task": "certificates.tasks.flush_certificate_outbox_task",
     "schedule": 5 * 60,
+}
+CELERY_BEAT_SCHEDULE["flush-accessibility-feedback"] = {
+    "task": "web.tasks.flush_accessibility_feedback_task",
+    "schedule": 5 * 60,
+}
+CELERY_BEAT_SCHEDULE["purge-old-accessibility-feedback"] = {
+    "task": "web.tasks.purge_old_accessibility_feedback_task",
+    "schedule": 24 * 60 * 60,
 }
 CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "task": "certificates.tasks.queue_due_certificates_task",

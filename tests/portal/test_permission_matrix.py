@@ -46,6 +46,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
     "web:secretariat": ("/segreteria/", SECRETARIAT_ONLY),
+    "web:accessibility": ("/accessibilita/", PUBLIC),
+    "web:privacy": ("/privacy/", PUBLIC),
+    "web:legal_notes": ("/note-legali/", PUBLIC),
+    "web:contacts": ("/contatti/", PUBLIC),
     "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
     "enrollment:history": ("/segreteria/enrollments/{enrollment}/history/", SECRETARIAT_ONLY),
     "enrollment:export_csv": (
@@ -131,6 +135,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/segreteria/libretto/trienni/2026/credits.xlsx",
         SECRETARIAT_ONLY,
     ),
+    "certificates:course_zip": ("/segreteria/courses/{slug}/certificates.zip", SECRETARIAT_ONLY),
     "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
     "healthz": ("/healthz", PUBLIC),
     "my_data": ("/accounts/my-data/", SIGNED_IN),

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -626,33 +629,57 @@ def _upgrade_to_bt(pk: int) -> bool | None:
     if stamped is None:
         return None
     new, moment = stamped
-    with transaction.atomic(durable=True):
-        locked = Certificate.objects.select_for_update().get(pk=pk)
-        if (
-            locked.status != VALID
-            or locked.timestamped_at is not None
-            or locked.sha256 != old_sha256
-        ):
-            return False  # revoked or stamped meanwhile
-        PreviousCertificateFile.objects.create(
-            certificate=locked, sha256=old_sha256, replaced_at=timezone.now()
-        )
-        _overwrite_file(locked, new=new, old=old)
-        locked.sha256 = hashlib.sha256(new).hexdigest()
-        locked.timestamped_at = moment
-        locked.save(update_fields=["file", "sha256", "timestamped_at"])
+    replaced = False
+    try:
+        with transaction.atomic(durable=True):
+            locked = Certificate.objects.select_for_update().get(pk=pk)
+            if (
+                locked.status != VALID
+                or locked.timestamped_at is not None
+                or locked.sha256 != old_sha256
+            ):
+                return False  # revoked or stamped meanwhile
+            PreviousCertificateFile.objects.create(
+                certificate=locked, sha256=old_sha256, replaced_at=timezone.now()
+            )
+            locked.sha256 = hashlib.sha256(new).hexdigest()
+            locked.timestamped_at = moment
+            locked.save(update_fields=["sha256", "timestamped_at"])
+            # The file last: whatever fails before it leaves the old file and row as they were.
+            _replace_file(locked, new)
+            replaced = True
+    except BaseException:
+        if replaced:  # the commit failed: the file goes back to what the row still says
+            _replace_file(certificate, old)
+        raise
     logger.info("certificate %s upgraded to CAdES B-T", locked.serial)
     return True
 
 
-def _overwrite_file(certificate: Certificate, *, new: bytes, old: bytes) -> None:
-    """Replace the stored file under the same name; the old content comes back on failure."""
+def _replace_file(certificate: Certificate, content: bytes) -> None:
+    """Write `content` under the certificate's file name.
+
+    On the file system the new file is renamed over the old one, so a download running at the
+    same time reads one whole file or the other, never a missing or half-written one.
+    """
     storage = certificate.file.storage
     name = certificate.file.name
-    storage.delete(name)
     try:
-        saved = storage.save(name, ContentFile(new))
-    except Exception:
-        storage.save(name, ContentFile(old))
-        raise
-    certificate.file.name = saved  # the same name, unless another writer took it meanwhile
+        path: Path | None = Path(storage.path(name))
+    except NotImplementedError:
+        path = None
+    if path is None:  # a remote storage: no rename, replace in two steps
+        storage.delete(name)
+        saved = storage.save(name, ContentFile(content))
+        if saved != name:
+            storage.delete(saved)
+            raise CertificateError(gettext("Il file dell'attestato non può essere sostituito."))
+        return
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_bytes(content)
+        if settings.FILE_UPLOAD_PERMISSIONS is not None:
+            os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -849,6 +849,8 @@ def _check_signature_timestamp(
             errors.append(str(exc))
         except Exception as exc:  # a malformed token must yield a result, not a crash
             errors.append(f"malformed token: {type(exc).__name__}: {exc}")
+        if not errors and result.signing_time and moment < result.signing_time - _CLOCK_SKEW:
+            errors.append("the time-stamp is earlier than the signing-time")
         if errors:
             result.errors.extend(f"signature time-stamp: {error}" for error in errors)
             continue

@@ -161,6 +161,26 @@ def test_a_token_from_a_tsa_we_do_not_trust_fails_verification(use_tsa, eligible
     assert any("TSA certificate is not issued by the trusted CA" in e for e in result.errors)
 
 
+def test_a_malformed_token_is_reported_not_raised(use_tsa, eligible):
+    certificate, _ = issue_certificate(enrollment=eligible)
+    not_a_token = cms.ContentInfo({"content_type": "data", "content": b"x"}).dump()
+
+    result = verify_p7m(add_signature_timestamp(_p7m(certificate), not_a_token))
+
+    assert not result.valid
+    assert any("signature time-stamp" in error for error in result.errors)
+
+
+def test_a_token_that_does_not_verify_is_not_stored(settings, use_tsa, eligible, tmp_path):
+    # The TSA answers, but under a CA other than the one configured: keep B-B, upgrade later.
+    with run_tsa(tmp_path) as other:
+        settings.TSA_CA_PEM_PATH = str(other.ca_pem_path)
+        certificate, _ = issue_certificate(enrollment=eligible)
+
+    assert _tokens(_p7m(certificate)) == []
+    assert certificate.timestamped_at is None
+
+
 def test_the_tsa_credentials_are_sent(use_tsa):
     assert request_timestamp(b"x", url=use_tsa.url, username="portale", password="s3greto")
     with pytest.raises(TimestampError):

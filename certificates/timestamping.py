@@ -14,11 +14,15 @@ import urllib.request
 
 from asn1crypto import cms, tsp
 
-__all__ = ["TimestampError", "request_timestamp"]
+__all__ = ["TSAUnreachable", "TimestampError", "request_timestamp"]
 
 
 class TimestampError(Exception):
     """The TSA did not answer, refused, or answered with something that is not our token."""
+
+
+class TSAUnreachable(TimestampError):
+    """No answer over HTTP: refused connection, time-out, an HTTP error status."""
 
 
 def request_timestamp(
@@ -58,7 +62,7 @@ def request_timestamp(
         with urllib.request.urlopen(http_request, timeout=timeout) as http_response:  # noqa: S310
             body = http_response.read()
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise TimestampError(f"the TSA at {url} did not answer: {exc}") from exc
+        raise TSAUnreachable(f"the TSA at {url} did not answer: {exc}") from exc
     try:
         response = tsp.TimeStampResp.load(body)
         status = response["status"]["status"].native

@@ -7,15 +7,21 @@ TSA_TIMEOUT (seconds), TSA_CA_PEM_PATH (optional: the TSA's CA, required of its 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 
 from certificates.signing import add_signature_timestamp, signature_value, verify_p7m
-from certificates.timestamping import TimestampError, request_timestamp
+from certificates.timestamping import TimestampError, TSAUnreachable, request_timestamp
 
 logger = logging.getLogger(__name__)
+
+# After the TSA failed to answer, certificates are issued B-B without asking it for this long:
+# a batch must not wait TSA_TIMEOUT per certificate for a TSA that is down.
+UNREACHABLE_PAUSE_SECONDS = 60
 
 
 def tsa_configured() -> bool:
@@ -36,6 +42,9 @@ def add_timestamp(p7m: bytes) -> tuple[bytes, dt.datetime] | None:
     """
     if not tsa_configured():
         return None
+    pause_key = "tsa-unreachable:" + hashlib.sha256(settings.TSA_URL.encode()).hexdigest()[:16]
+    if cache.get(pause_key):
+        return None
     try:
         token = request_timestamp(
             signature_value(p7m),
@@ -45,6 +54,10 @@ def add_timestamp(p7m: bytes) -> tuple[bytes, dt.datetime] | None:
             timeout=float(getattr(settings, "TSA_TIMEOUT", 10.0)),
         )
         stamped = add_signature_timestamp(p7m, token)
+    except TSAUnreachable as exc:
+        logger.warning("no signature time-stamp, TSA paused for a minute: %s", exc)
+        cache.set(pause_key, True, UNREACHABLE_PAUSE_SECONDS)
+        return None
     except (TimestampError, ValueError) as exc:
         logger.warning("no signature time-stamp: %s", exc)
         return None

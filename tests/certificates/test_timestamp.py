@@ -3,7 +3,9 @@ of certificates issued while the TSA was down."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import subprocess
 from pathlib import Path
 
@@ -228,6 +230,28 @@ def test_tsa_down_issues_bb_then_the_beat_task_upgrades_to_bt(
     # and: a second run has nothing left to do
     assert upgrade_certificates_to_bt_task.delay().get() == 0
     assert PreviousCertificateFile.objects.count() == 1
+
+
+def test_a_hanging_tsa_is_asked_once_not_for_every_certificate(settings, make_eligible):
+    # A TSA that accepts connections and never answers (a stuck service).
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)
+        settings.TSA_URL = f"http://127.0.0.1:{hanging.getsockname()[1]}/tsa"
+        settings.TSA_TIMEOUT = 1
+
+        first, _ = issue_certificate(enrollment=make_eligible())
+        second, _ = issue_certificate(enrollment=make_eligible())
+
+        hanging.setblocking(False)
+        connections = []
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                connections.append(hanging.accept()[0])
+        for connection in connections:
+            connection.close()
+    assert first.timestamped_at is None and second.timestamped_at is None
+    assert len(connections) == 1
 
 
 def test_a_revoked_certificate_is_not_upgraded(settings, tsa_down, local_tsa, eligible):

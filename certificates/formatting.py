@@ -6,9 +6,11 @@ Durations and dates come from core.formatting.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.formatting import format_duration
@@ -51,3 +53,8 @@ def mask_name(first_name: str, last_name: str) -> str:
 
     words = f"{first_name} {last_name}".split()
     return " ".join(mask(word) for word in words)
+
+
+def timestamp_text(moment: dt.datetime | None) -> str:
+    """A signature time-stamp's time to the second, local time: «02/12/2026 10:15:42»."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""

@@ -3,6 +3,8 @@
 The envelope follows the checklist in docs/cades.md: a DER ContentInfo(id-signedData) with the
 original file attached unchanged as id-data, SHA-256 digests, and exactly one each of the signed
 attributes content-type, message-digest, signing-time, ESS signing-certificate-v2 and mime-type.
+:func:`add_signature_timestamp` upgrades an envelope to B-T (an RFC 3161 token over the signature
+value as unsigned attribute) and :func:`verify_p7m` checks such tokens.
 
 This module deliberately has no Django dependency so it can be used from management commands,
 workers and plain scripts, and so an HSM/remote signer can replace :class:`FileSigner` behind the

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from certificates import services
-from certificates.formatting import format_hours, group_code, mask_name
+from certificates.formatting import format_hours, group_code, mask_name, timestamp_text
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     ReissueForm,
@@ -135,11 +134,6 @@ def _public_facts(certificate: Certificate) -> PublicFacts:
         seal=_seal_text(certificate.seal),
         timestamp=timestamp_text(certificate.timestamped_at),
     )
-
-
-def timestamp_text(moment: dt.datetime | None) -> str:
-    """The time-stamp's time to the second, local time: «02/12/2026 10:15:42»."""
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""
 
 
 def _content_length(request: HttpRequest) -> int:

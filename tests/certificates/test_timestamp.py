@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from certificates.formatting import timestamp_text
 from certificates.models import Certificate, PreviousCertificateFile
 from certificates.seal import get_ca_pem
 from certificates.services import issue_certificate, revoke_certificate
@@ -26,7 +27,6 @@ from certificates.signing import (
 )
 from certificates.tasks import upgrade_certificates_to_bt_task
 from certificates.timestamping import TimestampError, request_timestamp
-from certificates.views import timestamp_text
 from portal.celery import app
 from tests.certificates.conftest import free_port, openssl_verify, requires_openssl, run_tsa
 

@@ -4,13 +4,19 @@ of certificates issued while the TSA was down."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from asn1crypto import cms
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -21,6 +27,7 @@ from certificates.seal import get_ca_pem
 from certificates.services import issue_certificate, revoke_certificate
 from certificates.signing import (
     SIGNATURE_TIME_STAMP_OID,
+    FileSigner,
     add_signature_timestamp,
     signature_value,
     verify_p7m,
@@ -104,6 +111,53 @@ def test_certificate_carries_a_timestamp_that_openssl_ts_accepts(use_tsa, eligib
     assert result.timestamp_time is not None
     assert certificate.timestamped_at == result.timestamp_time
     assert certificate.sha256 == hashlib.sha256(p7m).hexdigest()
+
+
+@requires_openssl
+def test_the_reported_time_is_the_one_openssl_reads_in_the_token(use_tsa, eligible, tmp_path):
+    certificate, _ = issue_certificate(enrollment=eligible)
+    (tmp_path / "token.der").write_bytes(_tokens(_p7m(certificate))[0])
+
+    text = subprocess.run(
+        ["openssl", "ts", "-reply", "-in", str(tmp_path / "token.der"), "-token_in", "-text"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    line = next(line for line in text.splitlines() if line.startswith("Time stamp:"))
+    openssl_time = dt.datetime.strptime(line.split(":", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z")
+    assert certificate.timestamped_at == openssl_time.replace(tzinfo=dt.UTC)
+
+
+def test_a_timestamp_keeps_the_signature_provable_after_the_seal_expires(use_tsa, tmp_path):
+    # given: a seal certificate that expires two seconds from now
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sigillo di prova")])
+    now = dt.datetime.now(dt.UTC)
+    seal = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(seconds=2))
+        .sign(key, hashes.SHA256())
+    )
+    bb = FileSigner(key, seal).sign(b"%PDF-1.7 attestato")
+    token = request_timestamp(
+        signature_value(bb), url=use_tsa.url, username="portale", password="s3greto"
+    )
+    bt = add_signature_timestamp(bb, token)
+    # when: the seal has expired
+    time.sleep(3)
+
+    # then: B-B can no longer be checked, B-T is checked at the time-stamp's time
+    assert not verify_p7m(bb).valid
+    result = verify_p7m(bt, trusted_tsa_pem=use_tsa.ca_pem_path.read_bytes())
+    assert result.valid, result.errors
+    assert result.timestamp_time is not None and result.timestamp_time <= seal.not_valid_after_utc
 
 
 @requires_openssl

@@ -142,10 +142,11 @@ def get_certificate_by_code(code: str) -> Certificate | None:
 
 
 def get_certificate_by_sha256(sha256: str) -> Certificate | None:
+    """The certificate whose current file, or a file it had before an upgrade, has this hash."""
+    certificates = Certificate.objects.select_related("enrollment__course", "replaced_by", "seal")
     return (
-        Certificate.objects.filter(sha256=sha256)
-        .select_related("enrollment__course", "replaced_by", "seal")
-        .first()
+        certificates.filter(sha256=sha256).first()
+        or certificates.filter(previous_files__sha256=sha256).first()
     )
 
 

@@ -24,7 +24,13 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.models import User
 from certificates import services
-from certificates.formatting import archive_member_names, format_hours, group_code, mask_name
+from certificates.formatting import (
+    archive_member_names,
+    format_hours,
+    group_code,
+    mask_name,
+    timestamp_text,
+)
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     LibrettoSearchForm,
@@ -64,6 +70,7 @@ from certificates.selectors import (
 )
 from certificates.signing import verify_p7m
 from certificates.tasks import queue_course_certificates
+from certificates.tsa import get_tsa_ca_pem
 from core.exports import ZipMember, csv_response, file_response, xlsx_response, zip_response
 from core.formatting import long_date, short_datetime
 from core.permissions import secretariat_required
@@ -127,6 +134,7 @@ class PublicFacts:
     revoked_on: str
     grouped_code: str
     seal: str
+    timestamp: str
 
 
 def _seal_text(seal: Seal | None) -> str:
@@ -154,6 +162,7 @@ def _public_facts(certificate: Certificate) -> PublicFacts:
         revoked_on=revoked_on,
         grouped_code=group_code(certificate.code),
         seal=_seal_text(certificate.seal),
+        timestamp=timestamp_text(certificate.timestamped_at),
     )
 
 
@@ -213,6 +222,8 @@ class UploadOutcome:
     errors: list[str]
     signer: str
     signing_time: str
+    timestamp: str
+    timestamp_authority: str
 
 
 def _check_upload(data: bytes) -> UploadOutcome:
@@ -223,12 +234,17 @@ def _check_upload(data: bytes) -> UploadOutcome:
     the current seal's CA, now.
     """
     certificate = get_certificate_by_sha256(hashlib.sha256(data).hexdigest())
+    tsa_ca_pem = get_tsa_ca_pem()
     if certificate is not None and certificate.seal is not None:
         result = verify_p7m(
-            data, trusted_ca_pem=certificate.seal.ca_pem.encode(), at=certificate.issued_at
+            data,
+            trusted_ca_pem=certificate.seal.ca_pem.encode(),
+            at=certificate.issued_at,
+            trusted_tsa_pem=tsa_ca_pem,
         )
     else:
-        result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
+        # Without our record, a time-stamp (B-T) is what says when the file was signed.
+        result = verify_p7m(data, trusted_ca_pem=get_ca_pem(), trusted_tsa_pem=tsa_ca_pem)
     signing_time = short_datetime(result.signing_time)
     return UploadOutcome(
         signature_valid=result.valid,
@@ -236,6 +252,8 @@ def _check_upload(data: bytes) -> UploadOutcome:
         errors=list(result.errors),
         signer=result.signer_subject or "",
         signing_time=signing_time,
+        timestamp=timestamp_text(result.timestamp_time),
+        timestamp_authority=result.timestamp_authority or "",
     )
 
 

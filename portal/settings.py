@@ -282,6 +282,13 @@ SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default="")
 SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
 PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
+# CAdES B-T: an RFC 3161 time-stamping authority stamps every signature. Empty: B-B only.
+TSA_URL = env("TSA_URL", default="")
+TSA_USERNAME = env("TSA_USERNAME", default="")  # HTTP basic, if the TSA asks for it
+TSA_PASSWORD = env("TSA_PASSWORD", default="")
+TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
+# Optional: the TSA's CA (PEM); when set, verification requires tokens issued under it.
+TSA_CA_PEM_PATH = env("TSA_CA_PEM_PATH", default="")
 CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
     "task": "privacy.tasks.anonymise_inactive_accounts_task",
     "schedule": 24 * 60 * 60,
@@ -297,6 +304,11 @@ CELERY_BEAT_SCHEDULE["flush-accessibility-feedback"] = {
 CELERY_BEAT_SCHEDULE["purge-old-accessibility-feedback"] = {
     "task": "web.tasks.purge_old_accessibility_feedback_task",
     "schedule": 24 * 60 * 60,
+}
+# Certificates issued while the TSA was down get their time-stamp later.
+CELERY_BEAT_SCHEDULE["upgrade-certificates-to-bt"] = {
+    "task": "certificates.tasks.upgrade_certificates_to_bt_task",
+    "schedule": 15 * 60,
 }
 CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "task": "certificates.tasks.queue_due_certificates_task",

@@ -21,6 +21,7 @@ class CertificateAdmin(admin.ModelAdmin):
         "version",
         "status",
         "issued_at",
+        "timestamped_at",
         "notification_status",
         "notified_at",
     ]

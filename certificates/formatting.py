@@ -6,9 +6,12 @@ Durations and dates come from core.formatting.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
+import unicodedata
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.formatting import format_duration
@@ -51,3 +54,31 @@ def mask_name(first_name: str, last_name: str) -> str:
 
     words = f"{first_name} {last_name}".split()
     return " ".join(mask(word) for word in words)
+
+
+def ascii_file_part(text: str, *, default: str) -> str:
+    """«D'Amico Nicolò» → «D-Amico-Nicolo»: letters and digits only, safe in any archive tool."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:60] or default
+
+
+def archive_member_names(pairs: list[tuple[str, str]]) -> list[str]:
+    """`<Cognome>-<numero>.pdf.p7m` for each (surname, serial), unique within the archive."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for surname, serial in pairs:
+        surname_part = ascii_file_part(surname, default="attestato")
+        stem = f"{surname_part}-{ascii_file_part(serial, default='x')}"
+        name, n = f"{stem}.pdf.p7m", 1
+        # Serials are unique, but two may differ only in characters dropped above.
+        while name.lower() in seen:
+            n += 1
+            name = f"{stem}-{n}.pdf.p7m"
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def timestamp_text(moment: dt.datetime | None) -> str:
+    """A signature time-stamp's time to the second, local time: «02/12/2026 10:15:42»."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""

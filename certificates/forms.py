@@ -55,3 +55,11 @@ class RevokeForm(forms.Form):
         max_length=255,
         help_text=_("Es. rilasciato per errore: presenze registrate in modo sbagliato."),
     )
+
+
+class LibrettoSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Cerca un partecipante"),
+        max_length=150,
+        help_text=_("Nome e cognome, e-mail o codice fiscale."),
+    )

@@ -104,6 +104,15 @@ class Certificate(models.Model):
     language = models.CharField(_("lingua"), max_length=10, default="it")
     file = models.FileField(_("file firmato (.pdf.p7m)"), upload_to=certificate_upload_to)
     sha256 = models.CharField(_("SHA-256 del file firmato"), max_length=64)
+    timestamped_at = models.DateTimeField(
+        _("marca temporale del"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Ora certificata dall'autorità di marcatura temporale (CAdES B-T); vuoto: firma "
+            "senza marca temporale, da aggiungere appena il servizio risponde."
+        ),
+    )
     issued_at = models.DateTimeField(_("rilasciato il"))
     revoked_at = models.DateTimeField(_("revocato il"), null=True, blank=True)
     revocation_reason = models.CharField(_("motivo della revoca"), max_length=255, blank=True)
@@ -133,6 +142,10 @@ class Certificate(models.Model):
     notification_attempts = models.PositiveSmallIntegerField(_("tentativi di invio"), default=0)
     notified_at = models.DateTimeField(_("e-mail inviata il"), null=True, blank=True)
     notification_error = models.CharField(_("errore dell'e-mail"), max_length=255, blank=True)
+    # Set by the owner's first download: who has not downloaded yet may be reminded.
+    first_downloaded_at = models.DateTimeField(
+        _("primo download del titolare"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("attestato")
@@ -236,3 +249,28 @@ class CertificateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_id}: {self.get_action_display()} ({self.changed_at:%Y-%m-%d})"
+
+
+class PreviousCertificateFile(models.Model):
+    """The hash of a file we issued and later replaced with an upgraded one (B-B to B-T).
+
+    The holder may have downloaded the earlier file: it still proves the certificate, so
+    verification by upload recognises it as ours. Append-only.
+    """
+
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="previous_files",
+        verbose_name=_("attestato"),
+    )
+    sha256 = models.CharField(_("SHA-256 del file precedente"), max_length=64, unique=True)
+    replaced_at = models.DateTimeField(_("sostituito il"))
+
+    class Meta:
+        verbose_name = _("file precedente di un attestato")
+        verbose_name_plural = _("file precedenti degli attestati")
+        ordering = ["-replaced_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: {self.sha256[:12]}"

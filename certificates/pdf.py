@@ -169,3 +169,8 @@ def certificate_html(content: CertificateContent) -> str:
 def render_certificate_pdf(content: CertificateContent) -> bytes:
     """The certificate PDF, in the holder's language."""
     return _get_renderer().render(certificate_html(content))
+
+
+def render_html_pdf(html: str) -> bytes:
+    """Another document (the libretto) with the certificate's renderer, fonts and stylesheet."""
+    return _get_renderer().render(html)

@@ -142,10 +142,11 @@ def get_certificate_by_code(code: str) -> Certificate | None:
 
 
 def get_certificate_by_sha256(sha256: str) -> Certificate | None:
+    """The certificate whose current file, or a file it had before an upgrade, has this hash."""
+    certificates = Certificate.objects.select_related("enrollment__course", "replaced_by", "seal")
     return (
-        Certificate.objects.filter(sha256=sha256)
-        .select_related("enrollment__course", "replaced_by", "seal")
-        .first()
+        certificates.filter(sha256=sha256).first()
+        or certificates.filter(previous_files__sha256=sha256).first()
     )
 
 
@@ -270,3 +271,15 @@ def list_published_seals() -> list[Seal]:
     return list(
         Seal.objects.filter(certificates__status=VALID).distinct().order_by("not_before", "pk")
     )
+
+
+def list_course_valid_certificates(course: Course) -> QuerySet[Certificate]:
+    """A course's issued, valid certificates (revoked and replaced ones excluded), by surname."""
+    return Certificate.objects.filter(enrollment__course=course, status=VALID).order_by(
+        "holder_last_name", "holder_first_name", "serial"
+    )
+
+
+def list_not_downloaded_certificates(course: Course) -> QuerySet[Certificate]:
+    """A course's valid certificates that their holder has not downloaded yet."""
+    return list_course_valid_certificates(course).filter(first_downloaded_at__isnull=True)

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -28,7 +31,13 @@ from django.utils.translation import gettext, ngettext
 from accounts.models import Profession, Profile
 from certificates.emails import send_certificate_ready_task
 from certificates.formatting import format_hours, group_code, new_verification_code
-from certificates.models import Certificate, CertificateChange, Seal
+from certificates.models import (
+    Certificate,
+    CertificateChange,
+    NotificationStatus,
+    PreviousCertificateFile,
+    Seal,
+)
 from certificates.pdf import CertificateContent, render_certificate_pdf
 from certificates.seal import SealNotConfigured, get_signer, get_signer_and_ca_pem
 from certificates.selectors import (
@@ -36,8 +45,10 @@ from certificates.selectors import (
     Eligibility,
     get_course_certificates,
     get_eligibility,
+    list_not_downloaded_certificates,
 )
 from certificates.signing import Signer, envelope_certificates
+from certificates.tsa import add_timestamp, tsa_configured
 from core.formatting import format_dates, format_duration, long_date
 from courses.models import Course
 from enrollment.models import Enrollment
@@ -207,6 +218,10 @@ def _draft(
             verify_url=verification_url(code),
         )
         p7m = render_and_sign(content, signer=signer)
+    # CAdES B-T when the TSA answers; otherwise B-B now and the periodic upgrade stamps it.
+    timestamped_at = None
+    if (stamped := add_timestamp(p7m)) is not None:
+        p7m, timestamped_at = stamped
     return _Draft(
         fields={
             "enrollment": enrollment,
@@ -225,6 +240,7 @@ def _draft(
             "fcoas_credits": course.fcoas_credits if fcoas_awarded else None,
             "language": language,
             "issued_at": now,
+            "timestamped_at": timestamped_at,
             "seal": seal,
         },
         p7m=p7m,
@@ -565,3 +581,147 @@ def issue_course_certificates(*, course: Course) -> BatchResult:
 def list_due_enrollment_ids(*, course: Course) -> list[int]:
     """Enrolments of a course that are eligible and still have no certificate."""
     return [row.enrollment.pk for row in get_course_certificates(course).rows if row.needs_issuing]
+
+
+def record_certificate_download(*, certificate: Certificate) -> None:
+    """Note the owner's first download (later ones change nothing)."""
+    # One conditional UPDATE: two downloads at once cannot both be "first".
+    Certificate.objects.filter(pk=certificate.pk, first_downloaded_at__isnull=True).update(
+        first_downloaded_at=timezone.now()
+    )
+
+
+def resend_ready_emails(*, course: Course) -> int:
+    """Send the "certificate ready" e-mail again to the holders of the course's valid
+    certificates who have not downloaded them yet; how many e-mails are queued.
+
+    Each certificate's outbox entry goes back to pending and the send task is queued after
+    commit; an entry already pending is only queued, so a double click sends one e-mail.
+    """
+    with transaction.atomic(durable=True):
+        certificates = list(
+            list_not_downloaded_certificates(course).select_for_update(of=("self",)).order_by("pk")
+        )
+        for certificate in certificates:
+            if certificate.notification_status != NotificationStatus.PENDING:
+                certificate.notification_status = NotificationStatus.PENDING
+                certificate.notification_attempts = 0
+                certificate.notification_error = ""
+                certificate.save(
+                    update_fields=[
+                        "notification_status",
+                        "notification_attempts",
+                        "notification_error",
+                    ]
+                )
+            send_certificate_ready_task.delay_on_commit(certificate.pk)
+    return len(certificates)
+
+
+# After this many time-stamp failures in a row the TSA is taken to be down until the next run.
+_TSA_FAILURES_BEFORE_PAUSE = 3
+
+
+def upgrade_certificates_to_bt(*, limit: int = 200) -> int:
+    """Add the TSA's time-stamp to valid certificates issued without one; how many got it.
+
+    Idempotent: each certificate is re-checked under its row lock, so two runs never stamp it
+    twice. The file keeps its name and verification code; the new SHA-256 is recorded and the
+    old one kept, so a file downloaded before the upgrade still verifies as ours.
+    """
+    if not tsa_configured():
+        return 0
+    pending = (
+        Certificate.objects.filter(status=VALID, timestamped_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    upgraded = failures = 0
+    for pk in list(pending):
+        outcome = _upgrade_to_bt(pk)
+        if outcome is None:
+            failures += 1
+            if failures >= _TSA_FAILURES_BEFORE_PAUSE:
+                break
+            continue
+        failures = 0
+        upgraded += outcome
+    return upgraded
+
+
+def _upgrade_to_bt(pk: int) -> bool | None:
+    """Stamp one certificate: True if done, False if nothing to do, None if the TSA failed."""
+    certificate = Certificate.objects.get(pk=pk)
+    try:
+        with certificate.file.open("rb") as fh:
+            old = fh.read()
+    except OSError as exc:
+        logger.error(
+            "certificate %s: file unreadable, not time-stamped: %s", certificate.serial, exc
+        )
+        return False
+    old_sha256 = hashlib.sha256(old).hexdigest()
+    if old_sha256 != certificate.sha256:
+        logger.error(
+            "certificate %s: the stored file does not match its SHA-256", certificate.serial
+        )
+        return False
+    # The TSA is asked outside the transaction: no row stays locked while the network answers.
+    stamped = add_timestamp(old)
+    if stamped is None:
+        return None
+    new, moment = stamped
+    replaced = False
+    try:
+        with transaction.atomic(durable=True):
+            locked = Certificate.objects.select_for_update().get(pk=pk)
+            if (
+                locked.status != VALID
+                or locked.timestamped_at is not None
+                or locked.sha256 != old_sha256
+            ):
+                return False  # revoked or stamped meanwhile
+            PreviousCertificateFile.objects.create(
+                certificate=locked, sha256=old_sha256, replaced_at=timezone.now()
+            )
+            locked.sha256 = hashlib.sha256(new).hexdigest()
+            locked.timestamped_at = moment
+            locked.save(update_fields=["sha256", "timestamped_at"])
+            # The file last: whatever fails before it leaves the old file and row as they were.
+            _replace_file(locked, new)
+            replaced = True
+    except BaseException:
+        if replaced:  # the commit failed: the file goes back to what the row still says
+            _replace_file(certificate, old)
+        raise
+    logger.info("certificate %s upgraded to CAdES B-T", locked.serial)
+    return True
+
+
+def _replace_file(certificate: Certificate, content: bytes) -> None:
+    """Write `content` under the certificate's file name.
+
+    On the file system the new file is renamed over the old one, so a download running at the
+    same time reads one whole file or the other, never a missing or half-written one.
+    """
+    storage = certificate.file.storage
+    name = certificate.file.name
+    try:
+        path: Path | None = Path(storage.path(name))
+    except NotImplementedError:
+        path = None
+    if path is None:  # a remote storage: no rename, replace in two steps
+        storage.delete(name)
+        saved = storage.save(name, ContentFile(content))
+        if saved != name:
+            storage.delete(saved)
+            raise CertificateError(gettext("Il file dell'attestato non può essere sostituito."))
+        return
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_bytes(content)
+        if settings.FILE_UPLOAD_PERMISSIONS is not None:
+            os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -3,6 +3,8 @@
 The envelope follows the checklist in docs/cades.md: a DER ContentInfo(id-signedData) with the
 original file attached unchanged as id-data, SHA-256 digests, and exactly one each of the signed
 attributes content-type, message-digest, signing-time, ESS signing-certificate-v2 and mime-type.
+:func:`add_signature_timestamp` upgrades an envelope to B-T (an RFC 3161 token over the signature
+value as unsigned attribute) and :func:`verify_p7m` checks such tokens.
 
 This module deliberately has no Django dependency so it can be used from management commands,
 workers and plain scripts, and so an HSM/remote signer can replace :class:`FileSigner` behind the
@@ -33,16 +35,20 @@ __all__ = [
     "ATTR_CONTENT_TYPE",
     "ATTR_MESSAGE_DIGEST",
     "ATTR_MIME_TYPE",
+    "ATTR_SIGNATURE_TIME_STAMP",
     "ATTR_SIGNING_CERTIFICATE_V2",
     "ATTR_SIGNING_TIME",
     "MIME_TYPE_OID",
     "REQUIRED_SIGNED_ATTRIBUTES",
+    "SIGNATURE_TIME_STAMP_OID",
     "SIGNING_CERTIFICATE_V2_OID",
     "FileSigner",
     "Signer",
     "VerificationResult",
+    "add_signature_timestamp",
     "envelope_certificates",
     "parse_signed_attributes",
+    "signature_value",
     "verify_p7m",
 ]
 
@@ -89,6 +95,14 @@ ATTR_SIGNING_CERTIFICATE_V2 = _register_attribute(
     SIGNING_CERTIFICATE_V2_OID, "signing_certificate_v2", tsp.SetOfSigningCertificatesV2
 )
 ATTR_MIME_TYPE = _register_attribute(MIME_TYPE_OID, "mime_type", SetOfUTF8String)
+#: id-aa-signatureTimeStampToken (RFC 3161 appendix A), the unsigned attribute of CAdES B-T;
+#: asn1crypto registers it as "signature_time_stamp_token" (SET OF ContentInfo).
+SIGNATURE_TIME_STAMP_OID = "1.2.840.113549.1.9.16.2.14"
+ATTR_SIGNATURE_TIME_STAMP = _register_attribute(
+    SIGNATURE_TIME_STAMP_OID, "signature_time_stamp_token", cms.SetOfContentInfo
+)
+#: id-kp-timeStamping: RFC 3161 2.3 requires it, as the only (critical) extended key usage.
+_TIME_STAMPING_EKU = "1.3.6.1.5.5.7.3.8"
 
 #: Attributes a B-B envelope must carry exactly once (EN 319 122-1 Table 1).
 REQUIRED_SIGNED_ATTRIBUTES: tuple[str, ...] = (
@@ -367,6 +381,9 @@ class VerificationResult:
     content: bytes | None = None
     signer_subject: str | None = None
     signing_time: datetime | None = None
+    #: CAdES B-T: the TSA's time in the signature time-stamp, once the token checked out.
+    timestamp_time: datetime | None = None
+    timestamp_authority: str | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -467,6 +484,55 @@ def envelope_certificates(p7m: bytes) -> tuple[x509.Certificate, list[x509.Certi
     ]
 
 
+def _only_signer_info(signed_data: cms.SignedData) -> cms.SignerInfo:
+    signer_infos = signed_data["signer_infos"]
+    if len(signer_infos) != 1:
+        raise _EnvelopeError(f"expected exactly one SignerInfo, found {len(signer_infos)}")
+    return signer_infos[0]
+
+
+def signature_value(p7m: bytes) -> bytes:
+    """The signature octets of a one-signer ``.p7m``: what a signature time-stamp is over."""
+    try:
+        return bytes(_only_signer_info(_load_signed_data(p7m))["signature"].native)
+    except _EnvelopeError as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # normalise asn1crypto's assorted exceptions
+        raise ValueError(f"malformed CMS structure: {exc}") from exc
+
+
+def add_signature_timestamp(p7m: bytes, token: bytes) -> bytes:
+    """The ``.p7m`` upgraded to CAdES B-T: ``token`` added as the signature-time-stamp.
+
+    The token is an RFC 3161 TimeStampToken (DER ContentInfo) whose message imprint is the
+    SHA-256 of :func:`signature_value`. Unsigned attributes are outside the signature, so the
+    content, the signed attributes and the signature stay byte for byte as they were; an
+    earlier time-stamp is replaced (one per signature is what B-T asks for).
+    """
+    try:
+        _load_signed_data(p7m)  # the checks and the error messages
+        info = cms.ContentInfo.load(_decode_envelope(bytes(p7m)))
+        signed_data = info["content"]
+        signer_info = _only_signer_info(signed_data)
+        token_info = cms.ContentInfo.load(token, strict=True)
+        kept = []
+        if not isinstance(signer_info["unsigned_attrs"], core.Void):
+            kept = [
+                attr
+                for attr in signer_info["unsigned_attrs"]
+                if _attribute_name(attr) != ATTR_SIGNATURE_TIME_STAMP
+            ]
+        signer_info["unsigned_attrs"] = cms.CMSAttributes(
+            [*kept, cms.CMSAttribute({"type": SIGNATURE_TIME_STAMP_OID, "values": [token_info]})]
+        )
+        # Only the SignerInfo is re-encoded: asn1crypto keeps every untouched part as read.
+        return info.dump()
+    except _EnvelopeError as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # normalise asn1crypto's assorted exceptions
+        raise ValueError(f"malformed CMS structure: {exc}") from exc
+
+
 def _find_signer_certificate(
     signed_data: cms.SignedData, sid: cms.SignerIdentifier
 ) -> asn1_x509.Certificate:
@@ -556,9 +622,13 @@ def _check_signer_certificate(
 
 
 def verify_p7m(
-    p7m: bytes, *, trusted_ca_pem: bytes | None = None, at: datetime | None = None
+    p7m: bytes,
+    *,
+    trusted_ca_pem: bytes | None = None,
+    at: datetime | None = None,
+    trusted_tsa_pem: bytes | None = None,
 ) -> VerificationResult:
-    """Verify a CAdES B-B ``.p7m`` with one signer; never raises on bad input.
+    """Verify a CAdES B-B or B-T ``.p7m`` with one signer; never raises on bad input.
 
     Without ``trusted_ca_pem`` a valid result proves only integrity and self-consistency (the
     embedded certificate made the signature); with it, the signer certificate must be directly
@@ -567,12 +637,17 @@ def verify_p7m(
     Certificates are checked for validity ``at`` the given moment, default now. B-B has no
     time-stamp, so only a caller that knows independently when the file was signed (the issuer's
     own record of it) may pass that moment, e.g. to verify a file after its seal expired.
+
+    A signature time-stamp (B-T), when present, must be over this signature and made by a
+    time-stamping certificate (directly issued by ``trusted_tsa_pem`` when given); its time is
+    reported as ``timestamp_time`` and, without ``at``, is the moment certificates are checked
+    at: the time-stamp proves the signature existed then.
     """
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError("at must be timezone-aware")
     result = VerificationResult(valid=False)
     try:
-        _verify_into(p7m, trusted_ca_pem, result, at)
+        _verify_into(p7m, trusted_ca_pem, result, at, trusted_tsa_pem)
     except _EnvelopeError as exc:
         result.errors.append(str(exc))
     except Exception as exc:  # garbage must yield a result, whatever asn1crypto raises
@@ -584,7 +659,11 @@ def verify_p7m(
 
 
 def _verify_into(
-    p7m: bytes, trusted_ca_pem: bytes | None, result: VerificationResult, at: datetime | None
+    p7m: bytes,
+    trusted_ca_pem: bytes | None,
+    result: VerificationResult,
+    at: datetime | None,
+    trusted_tsa_pem: bytes | None = None,
 ) -> None:
     errors = result.errors
     signed_data = _load_signed_data(p7m)
@@ -642,8 +721,14 @@ def _verify_into(
         _check_signing_certificate_v2(attrs[ATTR_SIGNING_CERTIFICATE_V2][0], asn1_cert, errors)
 
     _check_signature(signer_info, attr_encodings, cert, hash_name, result)
+    _check_signature_timestamp(signer_info, trusted_tsa_pem, result)
 
-    now = _utc_now() if at is None else at.astimezone(UTC)
+    if at is not None:
+        now = at.astimezone(UTC)
+    elif result.timestamp_time is not None:
+        now = result.timestamp_time
+    else:
+        now = _utc_now()
     _check_signer_certificate(cert, result.signing_time, now, errors)
     if trusted_ca_pem is not None:
         _check_certificate_trust(cert, trusted_ca_pem, now, errors)
@@ -747,3 +832,84 @@ def _check_signature(
                 )
             return
     result.errors.append("signature does not verify with the signer certificate's public key")
+
+
+def _check_signature_timestamp(
+    signer_info: cms.SignerInfo, trusted_tsa_pem: bytes | None, result: VerificationResult
+) -> None:
+    """CAdES B-T: check each signature-time-stamp token; report the earliest good time."""
+    unsigned = signer_info["unsigned_attrs"]
+    if isinstance(unsigned, core.Void):
+        return
+    tokens = _collect_attributes(unsigned).get(ATTR_SIGNATURE_TIME_STAMP, [])
+    signature = bytes(signer_info["signature"].native)
+    for token in tokens:
+        errors: list[str] = []
+        try:
+            moment, authority = _check_timestamp_token(token, signature, trusted_tsa_pem, errors)
+        except _EnvelopeError as exc:
+            errors.append(str(exc))
+        except Exception as exc:  # a malformed token must yield a result, not a crash
+            errors.append(f"malformed token: {type(exc).__name__}: {exc}")
+        if not errors and result.signing_time and moment < result.signing_time - _CLOCK_SKEW:
+            errors.append("the time-stamp is earlier than the signing-time")
+        if errors:
+            result.errors.extend(f"signature time-stamp: {error}" for error in errors)
+            continue
+        if result.timestamp_time is None or moment < result.timestamp_time:
+            result.timestamp_time, result.timestamp_authority = moment, authority
+
+
+def _check_timestamp_token(
+    token: cms.ContentInfo, signature: bytes, trusted_tsa_pem: bytes | None, errors: list[str]
+) -> tuple[datetime, str]:
+    if token["content_type"].native != "signed_data":
+        raise _EnvelopeError("the token is not a SignedData")
+    signed_data = token["content"]
+    encap = signed_data["encap_content_info"]
+    if encap["content_type"].native != "tst_info":
+        raise _EnvelopeError("the token does not enclose a TSTInfo")
+    tst_der = encap["content"].contents
+    tst_info = tsp.TSTInfo.load(tst_der)
+    imprint = tst_info["message_imprint"]
+    imprint_hash = imprint["hash_algorithm"]["algorithm"].native
+    if imprint_hash not in _HASHLIB_NAMES:
+        raise _EnvelopeError(f"unsupported message imprint hash {imprint_hash}")
+    if imprint["hashed_message"].native != hashlib.new(imprint_hash, signature).digest():
+        errors.append("the message imprint is not the hash of this signature")
+
+    token_signer = _only_signer_info(signed_data)
+    tsa_asn1 = _find_signer_certificate(signed_data, token_signer["sid"])
+    tsa_cert = x509.load_der_x509_certificate(tsa_asn1.dump())
+    digest_name = token_signer["digest_algorithm"]["algorithm"].native
+    if digest_name not in _HASHLIB_NAMES:
+        raise _EnvelopeError(f"unsupported digest algorithm {digest_name}")
+    signed_attrs = token_signer["signed_attrs"]
+    if isinstance(signed_attrs, core.Void):
+        raise _EnvelopeError("the token's SignerInfo has no signed attributes")
+    encodings = _signed_attrs_encodings(signed_attrs)
+    attrs = _collect_attributes(signed_attrs)
+    content_types = attrs.get(ATTR_CONTENT_TYPE, [])
+    if len(content_types) != 1 or content_types[0].native != "tst_info":
+        errors.append("the token's content-type attribute is not id-ct-TSTInfo")
+    digests = attrs.get(ATTR_MESSAGE_DIGEST, [])
+    if len(digests) != 1 or digests[0].native != hashlib.new(digest_name, tst_der).digest():
+        errors.append("the token's message-digest does not match its TSTInfo")
+    scratch = VerificationResult(valid=False)
+    _check_signature(token_signer, encodings, tsa_cert, digest_name, scratch)
+    errors.extend(scratch.errors)
+
+    moment = tst_info["gen_time"].native.astimezone(UTC)
+    try:
+        usage = tsa_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+        if [oid.dotted_string for oid in usage.value] != [_TIME_STAMPING_EKU] or not usage.critical:
+            errors.append("the TSA certificate's only extended key usage is not timeStamping")
+    except x509.ExtensionNotFound:
+        errors.append("the TSA certificate has no timeStamping extended key usage")
+    if not tsa_cert.not_valid_before_utc <= moment <= tsa_cert.not_valid_after_utc:
+        errors.append("the TSA certificate was not valid at the time-stamp's time")
+    if trusted_tsa_pem is not None:
+        trust_errors: list[str] = []
+        _check_certificate_trust(tsa_cert, trusted_tsa_pem, moment, trust_errors)
+        errors.extend(error.replace("signer", "TSA") for error in trust_errors)
+    return moment, tsa_cert.subject.rfc4514_string()

@@ -7,7 +7,11 @@ from django.utils import timezone
 
 from certificates.emails import send_certificate_ready_task
 from certificates.selectors import list_recently_ended_courses, list_unsent_certificate_ids
-from certificates.services import issue_certificate_if_eligible, list_due_enrollment_ids
+from certificates.services import (
+    issue_certificate_if_eligible,
+    list_due_enrollment_ids,
+    upgrade_certificates_to_bt,
+)
 from courses.models import Course
 from portal.celery import app
 
@@ -18,6 +22,7 @@ __all__ = [
     "queue_due_certificates",
     "queue_due_certificates_task",
     "send_certificate_ready_task",
+    "upgrade_certificates_to_bt_task",
 ]
 
 
@@ -77,3 +82,9 @@ def flush_certificate_outbox_task(older_than_seconds: int = 120) -> int:
 def queue_due_certificates_task(within_days: int = 60) -> int:
     """Periodic (Celery beat): issue certificates that became due after the course ended."""
     return queue_due_certificates(within_days=within_days)
+
+
+@app.task(ignore_result=True)
+def upgrade_certificates_to_bt_task(limit: int = 200) -> int:
+    """Periodic (Celery beat): time-stamp certificates issued while the TSA was down."""
+    return upgrade_certificates_to_bt(limit=limit)

@@ -24,4 +24,41 @@ urlpatterns = [
         {"fmt": "xlsx"},
         name="credits_xlsx",
     ),
+    path(
+        "segreteria/courses/<slug:slug>/certificates.zip",
+        views.course_certificates_zip,
+        name="course_zip",
+    ),
+]
+
+urlpatterns += [
+    path("certificates/libretto/", views.my_libretto, name="libretto"),
+    path(
+        "certificates/libretto/download.<str:fmt>",
+        views.my_libretto_download,
+        name="libretto_download",
+    ),
+    path("segreteria/libretto/", views.libretto_search, name="libretto_search"),
+    path(
+        "segreteria/libretto/<int:user_id>/",
+        views.participant_libretto,
+        name="libretto_participant",
+    ),
+    path(
+        "segreteria/libretto/<int:user_id>/download.<str:fmt>",
+        views.participant_libretto_download,
+        name="libretto_participant_download",
+    ),
+    path(
+        "segreteria/libretto/trienni/<int:start>/credits.csv",
+        views.triennium_credits_export,
+        {"fmt": "csv"},
+        name="triennium_credits_csv",
+    ),
+    path(
+        "segreteria/libretto/trienni/<int:start>/credits.xlsx",
+        views.triennium_credits_export,
+        {"fmt": "xlsx"},
+        name="triennium_credits_xlsx",
+    ),
 ]

@@ -1,47 +1,77 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
+from accounts.models import User
 from certificates import services
-from certificates.formatting import format_hours, group_code, mask_name
+from certificates.formatting import (
+    archive_member_names,
+    format_hours,
+    group_code,
+    mask_name,
+    timestamp_text,
+)
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
+    LibrettoSearchForm,
     ReissueForm,
     RevokeForm,
     VerifyCodeForm,
     VerifyFileForm,
 )
+from certificates.libretto import (
+    FIRST_TRIENNIUM,
+    Libretto,
+    Triennium,
+    get_credit_kind_label,
+    get_libretto,
+    get_triennium,
+    libretto_header,
+    libretto_json,
+    libretto_rows,
+    list_triennium_credit_certificates,
+    search_participants,
+    sign_libretto,
+    triennium_start,
+)
 from certificates.models import Certificate, Seal
-from certificates.seal import get_ca_pem
+from certificates.seal import SealNotConfigured, get_ca_pem
 from certificates.selectors import (
     get_certificate_by_code,
     get_certificate_by_sha256,
     get_course_certificates,
     get_user_certificate,
     list_course_changes,
+    list_course_valid_certificates,
     list_fcoas_certificates,
+    list_not_downloaded_certificates,
     list_published_seals,
     list_user_certificates,
 )
 from certificates.signing import verify_p7m
 from certificates.tasks import queue_course_certificates
-from core.exports import csv_response, file_response, xlsx_response
+from certificates.tsa import get_tsa_ca_pem
+from core.exports import ZipMember, csv_response, file_response, xlsx_response, zip_response
 from core.formatting import long_date, short_datetime
 from core.permissions import secretariat_required
 from courses.models import Course
@@ -79,6 +109,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     # No second look at the questionnaire here: a valid certificate exists only because the
     # gate (evaluate_eligibility) found it completed when issuing.
+    services.record_certificate_download(certificate=certificate)
     response = FileResponse(
         certificate.file.open("rb"),
         as_attachment=True,
@@ -103,6 +134,7 @@ class PublicFacts:
     revoked_on: str
     grouped_code: str
     seal: str
+    timestamp: str
 
 
 def _seal_text(seal: Seal | None) -> str:
@@ -130,6 +162,7 @@ def _public_facts(certificate: Certificate) -> PublicFacts:
         revoked_on=revoked_on,
         grouped_code=group_code(certificate.code),
         seal=_seal_text(certificate.seal),
+        timestamp=timestamp_text(certificate.timestamped_at),
     )
 
 
@@ -189,6 +222,8 @@ class UploadOutcome:
     errors: list[str]
     signer: str
     signing_time: str
+    timestamp: str
+    timestamp_authority: str
 
 
 def _check_upload(data: bytes) -> UploadOutcome:
@@ -199,12 +234,17 @@ def _check_upload(data: bytes) -> UploadOutcome:
     the current seal's CA, now.
     """
     certificate = get_certificate_by_sha256(hashlib.sha256(data).hexdigest())
+    tsa_ca_pem = get_tsa_ca_pem()
     if certificate is not None and certificate.seal is not None:
         result = verify_p7m(
-            data, trusted_ca_pem=certificate.seal.ca_pem.encode(), at=certificate.issued_at
+            data,
+            trusted_ca_pem=certificate.seal.ca_pem.encode(),
+            at=certificate.issued_at,
+            trusted_tsa_pem=tsa_ca_pem,
         )
     else:
-        result = verify_p7m(data, trusted_ca_pem=get_ca_pem())
+        # Without our record, a time-stamp (B-T) is what says when the file was signed.
+        result = verify_p7m(data, trusted_ca_pem=get_ca_pem(), trusted_tsa_pem=tsa_ca_pem)
     signing_time = short_datetime(result.signing_time)
     return UploadOutcome(
         signature_valid=result.valid,
@@ -212,6 +252,8 @@ def _check_upload(data: bytes) -> UploadOutcome:
         errors=list(result.errors),
         signer=result.signer_subject or "",
         signing_time=signing_time,
+        timestamp=timestamp_text(result.timestamp_time),
+        timestamp_authority=result.timestamp_authority or "",
     )
 
 
@@ -286,6 +328,8 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.error(request, _("Indica il motivo della nuova emissione."))
         elif action == "revoke":
             _revoke(request, course)
+        elif action == "resend":
+            _resend_ready_emails(request, course)
         return redirect(reverse("certificates:course", kwargs={"slug": course.slug}))
     status = get_course_certificates(course)
     ends_on = long_date(timezone.localtime(status.ends_at).date()) if status.ends_at else ""
@@ -297,6 +341,7 @@ def course_certificates(request: HttpRequest, slug: str) -> HttpResponse:
             "status": status,
             "ends_on": ends_on,
             "changes": list_course_changes(course),
+            "not_downloaded_count": list_not_downloaded_certificates(course).count(),
         },
     )
 
@@ -386,3 +431,168 @@ def credits_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
     return csv_response(f"{name}.csv", header, rows, decimal_places=2)
+
+
+# --- Il libretto formativo -----------------------------------------------------------------------
+
+
+def _libretto_download(libretto: Libretto, *, fmt: str, stem: str) -> HttpResponse:
+    """The record as CSV, JSON or the signed PDF summary (`.pdf.p7m`)."""
+    if fmt == "csv":
+        rows = libretto_rows(libretto, verify_url=services.verification_url)
+        response = csv_response(
+            f"{stem}.csv", libretto_header(), [list(row.values()) for row in rows]
+        )
+    elif fmt == "json":
+        response = file_response(
+            libretto_json(libretto, verify_url=services.verification_url),
+            filename=f"{stem}.json",
+            content_type="application/json; charset=utf-8",
+        )
+    elif fmt == "pdf.p7m":
+        try:
+            p7m = sign_libretto(libretto, organiser=settings.PORTAL_ORGANISER, now=timezone.now())
+        except SealNotConfigured as exc:
+            logger.error("libretto not signed: %s", exc)
+            raise Http404 from exc
+        response = file_response(p7m, filename=f"{stem}.pdf.p7m", content_type=P7M_TYPE)
+    else:
+        raise Http404
+    # Personal data: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _libretto_stem(user: User) -> str:
+    return f"libretto-formativo-{slugify(user.last_name) or user.pk}-{timezone.localdate():%Y%m%d}"
+
+
+@login_required
+@require_safe
+def my_libretto(request: HttpRequest) -> HttpResponse:
+    libretto = get_libretto(user=request.user)
+    return render(request, "certificates/libretto.html", {"libretto": libretto, "own": True})
+
+
+@login_required
+@require_safe
+def my_libretto_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    # Always the signed-in user's own record: no id in the address to tamper with.
+    return _libretto_download(
+        get_libretto(user=request.user), fmt=fmt, stem=_libretto_stem(request.user)
+    )
+
+
+def _trienni_until_now() -> list[Triennium]:
+    current = get_triennium(timezone.localdate())
+    return [Triennium(start) for start in range(current.start, FIRST_TRIENNIUM - 1, -3)]
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def libretto_search(request: HttpRequest) -> HttpResponse:
+    form = LibrettoSearchForm(request.GET if "q" in request.GET else None)
+    results = None
+    if form.is_bound and form.is_valid():
+        results = list(search_participants(form.cleaned_data["q"]))
+    return render(
+        request,
+        "certificates/libretto_search.html",
+        {"form": form, "results": results, "trienni": _trienni_until_now()},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def participant_libretto(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("profile"), pk=user_id)
+    return render(
+        request,
+        "certificates/libretto.html",
+        {"libretto": get_libretto(user=person), "own": False},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def participant_libretto_download(request: HttpRequest, user_id: int, fmt: str) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("profile"), pk=user_id)
+    return _libretto_download(get_libretto(user=person), fmt=fmt, stem=_libretto_stem(person))
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def triennium_credits_export(request: HttpRequest, start: int, fmt: str) -> HttpResponse:
+    """The FCO.AS credits of every participant in a triennium, for the Ordine."""
+    if start < FIRST_TRIENNIUM or triennium_start(start) != start:
+        raise Http404
+    triennium = Triennium(start)
+    header = [
+        _("Codice fiscale"),
+        _("Cognome"),
+        _("Nome"),
+        _("Codice del corso"),
+        _("Corso"),
+        _("Ultima giornata"),
+        _("Ore frequentate"),
+        _("Crediti FCO.AS"),
+        _("Tipo di crediti"),
+        _("Attestato n."),
+    ]
+    rows: list[list[object]] = [
+        [
+            certificate.codice_fiscale,
+            certificate.holder_last_name,
+            certificate.holder_first_name,
+            certificate.course_code,
+            certificate.course_title,
+            certificate.last_day.strftime("%d/%m/%Y"),  # type: ignore[attr-defined]
+            round(certificate.attended_minutes / 60, 2),
+            certificate.fcoas_credits,
+            get_credit_kind_label(certificate.enrollment.course),
+            certificate.serial,
+        ]
+        for certificate in list_triennium_credit_certificates(triennium)
+    ]
+    name = f"crediti-fcoas-triennio-{triennium.start}-{triennium.end}"
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", header, rows, title=_("Crediti FCO.AS"))
+    return csv_response(f"{name}.csv", header, rows, decimal_places=2)
+
+
+def _resend_ready_emails(request: HttpRequest, course: Course) -> None:
+    count = services.resend_ready_emails(course=course)
+    if not count:
+        messages.info(request, _("Tutti gli attestati sono già stati scaricati dai titolari."))
+        return
+    messages.success(
+        request,
+        ngettext(
+            "E-mail «attestato disponibile» inviata di nuovo a %(n)d partecipante che non ha "
+            "ancora scaricato l'attestato.",
+            "E-mail «attestato disponibile» inviata di nuovo a %(n)d partecipanti che non hanno "
+            "ancora scaricato l'attestato.",
+            count,
+        )
+        % {"n": count},
+    )
+
+
+@secretariat_required(MANAGE)
+@require_safe
+def course_certificates_zip(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every valid certificate of the course as one ZIP, streamed while it is built."""
+    course = get_object_or_404(Course, slug=slug)
+    certificates = list(list_course_valid_certificates(course))
+    names = archive_member_names([(c.holder_last_name, c.serial) for c in certificates])
+    members = [
+        ZipMember(
+            name=name,
+            open=functools.partial(certificate.file.open, "rb"),
+            modified=timezone.localtime(certificate.issued_at),
+        )
+        for name, certificate in zip(names, certificates, strict=True)
+    ]
+    response = zip_response(f"attestati-{course.file_stem}.zip", members)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,13 +1,17 @@
-"""Downloads: CSV and Excel files that cannot turn a cell into a formula, and the response that
-carries any generated file."""
+"""Downloads: CSV and Excel files that cannot turn a cell into a formula, the response that
+carries any generated file, and ZIP archives streamed while they are built."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO
 
 from defusedcsv import csv
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import formats
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
@@ -109,4 +113,66 @@ def xlsx_response(
         write_xlsx(header, rows, title=title, freeze=freeze),
         filename=filename,
         content_type=XLSX_TYPE,
+    )
+
+
+class _Pipe:
+    """A write-only file for zipfile that hands on what is written instead of keeping it.
+
+    It has no tell(), so zipfile writes each member with a data descriptor and never seeks back:
+    the archive can go out while it is being built.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    """One file of a streamed ZIP: its name in the archive, how to open it, its date."""
+
+    name: str
+    open: Callable[[], IO[bytes]]
+    modified: dt.datetime
+
+
+ZIP_CHUNK_BYTES = 64 * 1024
+
+
+def stream_zip(members: Iterable[ZipMember]) -> Iterator[bytes]:
+    """The bytes of a ZIP of `members`, produced piece by piece: one member is read at a time,
+    in chunks, so memory stays flat however many files go in.
+
+    Members are stored, not compressed: the files we zip (signed PDFs) are compressed already.
+    """
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+        for member in members:
+            info = zipfile.ZipInfo(member.name, date_time=member.modified.timetuple()[:6])
+            with member.open() as source, archive.open(info, mode="w") as target:
+                while chunk := source.read(ZIP_CHUNK_BYTES):
+                    target.write(chunk)
+                    yield pipe.drain()
+            yield pipe.drain()
+    yield pipe.drain()
+
+
+def zip_response(filename: str, members: Iterable[ZipMember]) -> StreamingHttpResponse:
+    """A streamed ZIP download (no Content-Length: it is known only at the end)."""
+    return StreamingHttpResponse(
+        stream_zip(members),
+        content_type="application/zip",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
     )

@@ -34,6 +34,13 @@ class Teacher(models.Model):
         return self.name
 
 
+class CreditKind(models.TextChoices):
+    """The kind of FCO.AS credit a course declares (the Ordine counts them apart)."""
+
+    FORMATIVE = "formativi", _("Crediti formativi")
+    DEONTOLOGICAL = "deontologici", _("Crediti deontologici")
+
+
 class CourseQuerySet(models.QuerySet["Course"]):
     def published(self) -> CourseQuerySet:
         return self.filter(is_published=True)
@@ -87,6 +94,13 @@ class Course(models.Model):
     )
     fcoas_credits = models.PositiveSmallIntegerField(
         _("numero di crediti FCO.AS"), null=True, blank=True
+    )
+    fcoas_credit_kind = models.CharField(
+        _("tipo di crediti FCO.AS"),
+        max_length=16,
+        choices=CreditKind.choices,
+        blank=True,
+        help_text=_("Vuoto: il corso non dichiara il tipo di crediti."),
     )
     attendance_threshold_percent = models.PositiveSmallIntegerField(
         _("soglia minima di frequenza (%)"), default=80

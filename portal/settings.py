@@ -260,6 +260,16 @@ PORTAL_NAME = env("PORTAL_NAME", default="Corsi PA")
 PORTAL_SECRETARIAT_EMAIL = env(
     "PORTAL_SECRETARIAT_EMAIL", default="segreteriaservizioformazione@cittametropolitana.mi.it"
 )
+# Shown on the contacts page when set.
+PORTAL_SECRETARIAT_PHONE = env("PORTAL_SECRETARIAT_PHONE", default="")
+PORTAL_SECRETARIAT_ADDRESS = env("PORTAL_SECRETARIAT_ADDRESS", default="")
+# The accessibility statement, published through AgID's form (form.agid.gov.it); the site's
+# page links to it. Empty: the page says it is being published.
+ACCESSIBILITY_STATEMENT_URL = env("ACCESSIBILITY_STATEMENT_URL", default="")
+# Accessibility reports (a name and an e-mail address) are deleted this long after they arrive.
+ACCESSIBILITY_FEEDBACK_RETENTION_DAYS = env.int(
+    "ACCESSIBILITY_FEEDBACK_RETENTION_DAYS", default=365
+)
 
 # --- Certificates -------------------------------------------------------------------------------
 # Production: the organiser's qualified electronic seal (PKCS#12). Empty: a development CA and
@@ -272,6 +282,13 @@ SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default="")
 SIGNING_CA_PEM_PATH = env("SIGNING_CA_PEM_PATH", default="")
 PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 CERTIFICATES_ISSUE_PLACE = env("CERTIFICATES_ISSUE_PLACE", default="Milano")
+# CAdES B-T: an RFC 3161 time-stamping authority stamps every signature. Empty: B-B only.
+TSA_URL = env("TSA_URL", default="")
+TSA_USERNAME = env("TSA_USERNAME", default="")  # HTTP basic, if the TSA asks for it
+TSA_PASSWORD = env("TSA_PASSWORD", default="")
+TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
+# Optional: the TSA's CA (PEM); when set, verification requires tokens issued under it.
+TSA_CA_PEM_PATH = env("TSA_CA_PEM_PATH", default="")
 CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
     "task": "privacy.tasks.anonymise_inactive_accounts_task",
     "schedule": 24 * 60 * 60,
@@ -279,6 +296,19 @@ CELERY_BEAT_SCHEDULE["anonymise-inactive-accounts"] = {
 CELERY_BEAT_SCHEDULE["flush-certificate-outbox"] = {
     "task": "certificates.tasks.flush_certificate_outbox_task",
     "schedule": 5 * 60,
+}
+CELERY_BEAT_SCHEDULE["flush-accessibility-feedback"] = {
+    "task": "web.tasks.flush_accessibility_feedback_task",
+    "schedule": 5 * 60,
+}
+CELERY_BEAT_SCHEDULE["purge-old-accessibility-feedback"] = {
+    "task": "web.tasks.purge_old_accessibility_feedback_task",
+    "schedule": 24 * 60 * 60,
+}
+# Certificates issued while the TSA was down get their time-stamp later.
+CELERY_BEAT_SCHEDULE["upgrade-certificates-to-bt"] = {
+    "task": "certificates.tasks.upgrade_certificates_to_bt_task",
+    "schedule": 15 * 60,
 }
 CELERY_BEAT_SCHEDULE["issue-due-certificates"] = {
     "task": "certificates.tasks.queue_due_certificates_task",

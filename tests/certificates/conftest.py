@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import socket
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -150,3 +154,63 @@ def broker_down() -> Iterator[None]:
         app.conf.task_always_eager, app.conf.broker_url = saved
         app._pool = None
         app.amqp._producer_pool = None
+
+
+@dataclass(frozen=True)
+class LocalTSA:
+    """A real RFC 3161 TSA process (tests/support/tsa.py) listening on 127.0.0.1."""
+
+    url: str
+    ca_pem_path: Path
+    username: str
+    password: str
+
+
+def free_port() -> int:
+    """A port where nothing listens (a TSA that is down, until something binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def run_tsa(directory: Path, *, username: str = "", password: str = "") -> Iterator[LocalTSA]:
+    port = free_port()
+    command = [sys.executable, "-m", "tests.support.tsa", str(directory), str(port)]
+    if username:
+        command += [username, password]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(command, cwd=root)
+    try:
+        deadline = time.monotonic() + 20
+        while not (directory / "ready").exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the test TSA did not start")
+            time.sleep(0.05)
+        yield LocalTSA(
+            url=f"http://127.0.0.1:{port}/tsa",
+            ca_pem_path=directory / "tsa-ca.pem",
+            username=username,
+            password=password,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_tsa(tmp_path_factory) -> Iterator[LocalTSA]:
+    """One TSA process for the session, with HTTP basic authentication like a paid service."""
+    with run_tsa(tmp_path_factory.mktemp("tsa"), username="portale", password="s3greto") as tsa:
+        yield tsa
+
+
+@pytest.fixture
+def use_tsa(settings, local_tsa) -> LocalTSA:
+    """The portal's settings pointing at the local TSA."""
+    settings.TSA_URL = local_tsa.url
+    settings.TSA_USERNAME = local_tsa.username
+    settings.TSA_PASSWORD = local_tsa.password
+    settings.TSA_TIMEOUT = 5
+    settings.TSA_CA_PEM_PATH = str(local_tsa.ca_pem_path)
+    return local_tsa

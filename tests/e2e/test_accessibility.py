@@ -204,6 +204,13 @@ PAGES: dict[str, Visit] = {
     "activation-errors": Visit("anonymous", "{activation}", then=_submit("Attiva l'account")),
     "verify-form": Visit("anonymous", "/verify/"),
     "verify-result": Visit("anonymous", "/verify/{code}/"),
+    "accessibility": Visit("anonymous", "/accessibilita/"),
+    "accessibility-errors": Visit(
+        "anonymous", "/accessibilita/", then=_submit("Invia la segnalazione")
+    ),
+    "privacy": Visit("anonymous", "/privacy/"),
+    "legal-notes": Visit("anonymous", "/note-legali/"),
+    "contacts": Visit("anonymous", "/contatti/"),
     # Participant
     "course-signed-in": Visit("participant", "/courses/{open_course}/"),
     "course-enrolled-ended": Visit("participant", "/courses/{ended_course}/"),

@@ -46,6 +46,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
     "web:secretariat": ("/segreteria/", SECRETARIAT_ONLY),
+    "web:accessibility": ("/accessibilita/", PUBLIC),
+    "web:privacy": ("/privacy/", PUBLIC),
+    "web:legal_notes": ("/note-legali/", PUBLIC),
+    "web:contacts": ("/contatti/", PUBLIC),
     "enrollment:manage": ("/segreteria/courses/{slug}/enrollments/", SECRETARIAT_ONLY),
     "enrollment:history": ("/segreteria/enrollments/{enrollment}/history/", SECRETARIAT_ONLY),
     "enrollment:export_csv": (
@@ -114,6 +118,24 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "certificates:course": ("/segreteria/courses/{slug}/certificates/", SECRETARIAT_ONLY),
     "certificates:credits_csv": ("/segreteria/courses/{slug}/credits.csv", SECRETARIAT_ONLY),
     "certificates:credits_xlsx": ("/segreteria/courses/{slug}/credits.xlsx", SECRETARIAT_ONLY),
+    # The libretto has no id in its address: everyone signed in gets their own.
+    "certificates:libretto": ("/certificates/libretto/", SIGNED_IN),
+    "certificates:libretto_download": ("/certificates/libretto/download.csv", SIGNED_IN),
+    "certificates:libretto_search": ("/segreteria/libretto/", SECRETARIAT_ONLY),
+    "certificates:libretto_participant": ("/segreteria/libretto/{user}/", SECRETARIAT_ONLY),
+    "certificates:libretto_participant_download": (
+        "/segreteria/libretto/{user}/download.json",
+        SECRETARIAT_ONLY,
+    ),
+    "certificates:triennium_credits_csv": (
+        "/segreteria/libretto/trienni/2026/credits.csv",
+        SECRETARIAT_ONLY,
+    ),
+    "certificates:triennium_credits_xlsx": (
+        "/segreteria/libretto/trienni/2026/credits.xlsx",
+        SECRETARIAT_ONLY,
+    ),
+    "certificates:course_zip": ("/segreteria/courses/{slug}/certificates.zip", SECRETARIAT_ONLY),
     "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
     "healthz": ("/healthz", PUBLIC),
     "my_data": ("/accounts/my-data/", SIGNED_IN),
@@ -161,6 +183,7 @@ def world():
         "slug": course.slug,
         "session": course.sessions.first().pk,
         "enrollment": enrollment.pk,
+        "user": owner.pk,
         "token": certificate.token,
         "code": certificate.code,
         "give_back": make_give_back_token(enrollment),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from attendance.imports import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
@@ -47,25 +49,75 @@ def initial_mode(attendance: Attendance | None, session: Session) -> str:
     return Mode.MINUTES
 
 
+def _input_html(widget: dict[str, Any]) -> str:
+    """Django's input.html (and attrs.html), written out in Python."""
+    html = [
+        format_html('<input type="{}" name="{}"', widget["type"], widget["name"]),
+        format_html(' value="{}"', widget["value"]) if widget["value"] is not None else "",
+    ]
+    for name, value in widget["attrs"].items():
+        if value is True:
+            html.append(format_html(" {}", name))
+        elif value is not False:
+            html.append(format_html(' {}="{}"', name, value))
+    return mark_safe("".join(html) + ">")  # noqa: S308 - every part escaped by format_html
+
+
+class _PlainInput:
+    """Renders a bare <input> without going through a template.
+
+    A register has hundreds of inputs (five radios and three fields per participant) and
+    Django renders each through its own template: that was most of the page's time. Anything
+    other than a bare input (a label wrapped around it) still goes through the template.
+    """
+
+    def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> str:
+        widget = context["widget"]
+        if widget.get("wrap_label") or template_name not in _PLAIN_TEMPLATES:
+            return super()._render(template_name, context, renderer)  # type: ignore[misc]
+        return _input_html(widget)
+
+
+_PLAIN_TEMPLATES = {
+    "django/forms/widgets/radio_option.html",
+    "django/forms/widgets/time.html",
+    "django/forms/widgets/number.html",
+}
+
+
+class _PlainRadioSelect(_PlainInput, forms.RadioSelect):
+    pass
+
+
+class _PlainTimeInput(_PlainInput, forms.TimeInput):
+    pass
+
+
+class _PlainNumberInput(_PlainInput, forms.NumberInput):
+    pass
+
+
 class RegisterRowForm(forms.Form):
     """One participant's line of a session register: its shape only; rules are in the service."""
 
     mode = forms.ChoiceField(
-        label=_("Presenza"), choices=MODE_CHOICES, required=False, widget=forms.RadioSelect
+        label=_("Presenza"), choices=MODE_CHOICES, required=False, widget=_PlainRadioSelect
     )
     entry = forms.TimeField(
         label=_("Entrata"),
         required=False,
         input_formats=TIME_INPUT_FORMATS,
-        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        widget=_PlainTimeInput(format="%H:%M", attrs={"type": "time"}),
     )
     exit = forms.TimeField(
         label=_("Uscita"),
         required=False,
         input_formats=TIME_INPUT_FORMATS,
-        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        widget=_PlainTimeInput(format="%H:%M", attrs={"type": "time"}),
     )
-    minutes = forms.IntegerField(label=_("Minuti"), required=False, min_value=0)
+    minutes = forms.IntegerField(
+        label=_("Minuti"), required=False, min_value=0, widget=_PlainNumberInput
+    )
 
     # The participant and what is recorded, for the template (a RegisterEntry).
     register_entry: Any = None

@@ -7,7 +7,8 @@ requests per second, latency percentiles and the final counts.
     .venv/bin/python bench/enroll_burst.py --n 200 --n 1000
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379.
-It uses its own database (corsipa_bench) and Redis db 14, and leaves nothing running.
+It uses its own database (corsipa_bench) and Redis db 14, and leaves nothing running;
+BENCH_DB, BENCH_REDIS_DB and BENCH_PORT choose others.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_URL = "postgres://postgres@127.0.0.1:5432/corsipa_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
-PORT = 8765
+# Overridable so that several people can run the bench side by side on one machine.
+DB_NAME = os.environ.get("BENCH_DB", "corsipa_bench")
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "14")
+DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 HOST = "127.0.0.1"
 SLUG = "bench-burst"
 
@@ -35,7 +39,9 @@ ENV = {
     **os.environ,
     "DATABASE_URL": DB_URL,
     "REDIS_URL": REDIS_URL,
-    "DEBUG": "0",
+    # DEBUG=1 by default, as the portal's safe defaults require it without production settings;
+    # BENCH_DEBUG=0 measures production mode (manifest static files, 2FA for the secretariat).
+    "DEBUG": os.environ.get("BENCH_DEBUG", "1"),
     "SECRET_KEY": "bench-" + "k" * 60,
     "ALLOWED_HOSTS": HOST,
     "SECURE_SSL_REDIRECT": "0",
@@ -60,8 +66,8 @@ def prepare_database(users: int) -> None:
     conn = psycopg2.connect(host=HOST, user="postgres", dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS corsipa_bench")
-        cur.execute("CREATE DATABASE corsipa_bench")
+        cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        cur.execute(f'CREATE DATABASE "{DB_NAME}"')
     conn.close()
     manage("migrate", "--noinput", "-v0")
     manage("collectstatic", "--noinput", "-v0")
@@ -70,11 +76,14 @@ def prepare_database(users: int) -> None:
 
 SETUP = """
 import datetime as dt, json, sys
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
+from django.conf import settings
 from django.utils import timezone
 from accounts.models import User
 from courses.models import Course, Session
-from enrollment.models import Enrollment, Notification
+from enrollment.models import Enrollment, EnrollmentChange, Notification
+# The configured engine, as a real login would: cached_db keeps the session in Redis too.
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 n = int(sys.argv[1])
 course, _ = Course.objects.update_or_create(code="BENCH/1", defaults=dict(
     slug="bench-burst", title="Corso per il benchmark", venue="Milano", capacity=20,
@@ -84,6 +93,7 @@ if not course.sessions.exists():
                            start=dt.time(9), end=dt.time(13))
 # Raw deletes: the ORM would also look at tables of apps that refer to enrolments.
 Notification.objects.filter(enrollment__course=course)._raw_delete("default")
+EnrollmentChange.objects.filter(enrollment__course=course)._raw_delete("default")
 Enrollment.objects.filter(course=course)._raw_delete("default")
 keys = []
 users = User.objects.filter(email__startswith="participant-").order_by("id")[:n]
@@ -157,7 +167,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(n: int, workers: int) -> None:
+TARGET = "exactly 20 confirmed, 0 errors, every outcome decided, p99 < 1.5 s"
+
+
+def print_table(rows: list[tuple[str, str, str, bool]]) -> None:
+    """The issue's table: measure, what this run measured, the target, met or not."""
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    header = ("measure", "measured", "target")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  met"
+    print(line)
+    print("-" * len(line))
+    for name, measured, target, met in rows:
+        cells = (name, measured, target)
+        print(
+            "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+            + ("  yes" if met else "  NO")
+        )
+
+
+def run(n: int, workers: int) -> tuple[str, str, str, bool]:
     keys = __import__("json").loads(shell(SETUP, str(n)))
     server = subprocess.Popen(
         [
@@ -192,6 +221,7 @@ def run(n: int, workers: int) -> None:
     latencies = [r[0] for r in results]
     statuses = [r[1] for r in results]
     counts = shell(COUNT)
+    final = __import__("ast").literal_eval(counts)
     print(
         f"N={n} workers={workers}: {n / elapsed:.0f} req/s over {elapsed:.2f} s; latency "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
@@ -203,6 +233,16 @@ def run(n: int, workers: int) -> None:
         f"{statuses.count(302)}; server errors {sum(1 for s in statuses if s >= 500)}; "
         f"failed connections {statuses.count(0)}; final enrolments {counts}"
     )
+    p99 = percentile(latencies, 99)
+    errors = sum(1 for s in statuses if s != 302)
+    confirmed = final.get("confirmed", 0)
+    decided = confirmed + final.get("waitlisted", 0)
+    measured = (
+        f"{n / elapsed:.0f} req/s, p99 {p99:.2f} s; {confirmed} confirmed, "
+        f"{decided - confirmed} waitlisted, {n - decided} undecided, {errors} errors"
+    )
+    met = confirmed == 20 and errors == 0 and decided == n and p99 < 1.5
+    return (f"{n:,} simultaneous enrolments, 20 seats", measured, TARGET, met)
 
 
 def main() -> None:
@@ -214,10 +254,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.n or [200, 1000]
     prepare_database(max(sizes))
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
-    for n in sizes:
-        run(n, args.workers)
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], capture_output=True)
+    rows = [run(n, args.workers) for n in sizes]
+    print()
+    print(f"bench/enroll_burst.py, {os.cpu_count()} cores, {args.workers} workers")
+    print_table(rows)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""Page load: 50 concurrent clients on the catalogue, a course page and a participant page.
+"""Page load: 50 concurrent clients on the catalogue, a course page and a participant page;
+one client on the secretariat's register and attendance grid of a 70-participant course.
 
 Serves the portal with gunicorn on PostgreSQL and Redis (the same setup as enroll_burst.py),
 then for each page runs C concurrent clients for a fixed time and prints requests per second,
-p50/p95/p99 latency and the number of errors.
+p50/p95/p99 latency and the number of errors; the secretariat pages get one client at a time,
+whose median latency is the server time of one page. Ends with the issue's table of targets.
 
     .venv/bin/python bench/http_load.py [--clients 50] [--seconds 10] [--workers 4]
 """
@@ -60,16 +62,103 @@ async def load(path: str, cookies: list[str], clients: int, seconds: float) -> l
     return out
 
 
-def report(name: str, results: list, seconds: float) -> None:
+def report(name: str, results: list, seconds: float) -> dict[str, float]:
     latencies = sorted(r[0] for r in results)
     errors = sum(1 for r in results if r[1] != 200)
     p50 = statistics.median(latencies) * 1000
     p95 = base.percentile(latencies, 95) * 1000
     p99 = base.percentile(latencies, 99) * 1000
+    rate = len(results) / seconds
     print(
-        f"{name:32s} {len(results) / seconds:7.0f} req/s  p50 {p50:6.1f} ms"
+        f"{name:32s} {rate:7.0f} req/s  p50 {p50:6.1f} ms"
         f"  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}"
     )
+    return {"rate": rate, "p50": p50, "p99": p99, "errors": errors}
+
+
+# A secretariat member whose session passed the second factor, and the LAB-WC/1 course (70
+# seats) with 70 confirmed participants, each with attendance at the first session.
+SECRETARIAT = """
+import json
+from importlib import import_module
+from django.conf import settings
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from accounts.models import User
+from attendance.models import Attendance, Source
+from courses.models import Course
+from enrollment.models import Enrollment
+staff = User.objects.get(email="segreteria@example.org")
+device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
+if device is None:
+    device = TOTPDevice.objects.create(user=staff, name="bench", confirmed=True)
+s = import_module(settings.SESSION_ENGINE).SessionStore()
+s["_auth_user_id"] = str(staff.pk)
+s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+s["_auth_user_hash"] = staff.get_session_auth_hash()
+s["otp_device_id"] = device.persistent_id
+s.create()
+course = Course.objects.get(code="LAB-WC/1")
+sessions = list(course.sessions.order_by("date", "start"))
+quotas = {q.organisation_type: q.seats for q in course.quotas.all()}
+if not Enrollment.objects.filter(course=course).exists():
+    people = User.objects.filter(email__startswith="participant-").select_related("profile")
+    rows = []
+    for user in people.order_by("id"):
+        key = user.profile.organisation_type
+        if quotas.get(key, 0) > 0:
+            quotas[key] -= 1
+            rows.append(Enrollment(user=user, course=course, status="confirmed", quota_key=key,
+                                   confirmed_at=timezone.now()))
+        if len(rows) == 70:
+            break
+    Enrollment.objects.bulk_create(rows)
+    Attendance.objects.bulk_create(
+        Attendance(enrollment=e, session=sessions[0], minutes=sessions[0].minutes,
+                   source=Source.REGISTER, recorded_by=staff, recorded_at=timezone.now())
+        for e in Enrollment.objects.filter(course=course)
+    )
+print(json.dumps({
+    "key": s.session_key,
+    "participants": Enrollment.objects.filter(course=course, status="confirmed").count(),
+    "register": f"/segreteria/sessions/{sessions[0].pk}/register/",
+    "grid": f"/segreteria/courses/{course.slug}/attendance/",
+}))
+"""
+
+
+def targets(measured: dict[str, dict[str, float]], participants: int) -> list[tuple]:
+    """The issue's table, from this run's measures."""
+    course = measured["course page (participant)"]
+    mine = measured["my enrollments (participant)"]
+    register = measured["register (secretariat)"]
+    grid = measured["attendance grid (secretariat)"]
+    return [
+        (
+            "course page, signed-in participant, 50 clients",
+            f"{course['rate']:.0f} req/s, p99 {course['p99']:.0f} ms, {course['errors']} errors",
+            ">= 400 req/s, p99 < 250 ms",
+            course["rate"] >= 400 and course["p99"] < 250 and not course["errors"],
+        ),
+        (
+            '"Le mie iscrizioni", 50 clients',
+            f"{mine['rate']:.0f} req/s, p99 {mine['p99']:.0f} ms, {mine['errors']} errors",
+            ">= 600 req/s",
+            mine["rate"] >= 600 and not mine["errors"],
+        ),
+        (
+            f"secretariat register, {participants} participants",
+            f"{register['p50']:.0f} ms server time (1 client, median)",
+            "< 150 ms",
+            register["p50"] < 150 and not register["errors"],
+        ),
+        (
+            f"secretariat attendance grid, {participants} participants",
+            f"{grid['p50']:.0f} ms server time (1 client, median)",
+            "< 150 ms",
+            grid["p50"] < 150 and not grid["errors"],
+        ),
+    ]
 
 
 def run_wrk(path: str, cookie: str, clients: int, seconds: float) -> str:
@@ -106,6 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     base.prepare_database(200)
     keys = json.loads(base.shell(base.SETUP, "50"))
+    staff = json.loads(base.shell(SECRETARIAT))
     server = subprocess.Popen(
         [
             str(base.ROOT / ".venv" / "bin" / "gunicorn"),
@@ -132,24 +222,31 @@ def main() -> None:
                 time.sleep(0.1)
         course = "/courses/c5092z-1-gestione-delle-interdipendenze-e-welfare-di-iniziativa/"
         pages = [
-            ("catalogue (anonymous)", "/", []),
-            ("course page (anonymous)", course, []),
-            ("course page (participant)", course, keys),
-            ("my enrolments (participant)", "/my/enrollments/", keys),
+            ("catalogue (anonymous)", "/", [], args.clients),
+            ("course page (anonymous)", course, [], args.clients),
+            ("course page (participant)", course, keys, args.clients),
+            ("my enrollments (participant)", "/my/enrollments/", keys, args.clients),
+            ("register (secretariat)", staff["register"], [staff["key"]], 1),
+            ("attendance grid (secretariat)", staff["grid"], [staff["key"]], 1),
         ]
         print(f"{args.clients} clients, {args.seconds:.0f} s per page, {args.workers} workers")
-        for name, path, cookies in pages:
+        measured = {}
+        for name, path, cookies, clients in pages:
             asyncio.run(load(path, cookies, 4, 1))  # warm-up
             if args.client == "wrk":
                 cookie = cookies[0] if cookies else ""
-                print(f"{name:32s} {run_wrk(path, cookie, args.clients, args.seconds)}")
+                print(f"{name:32s} {run_wrk(path, cookie, clients, args.seconds)}")
             else:
-                results = asyncio.run(load(path, cookies, args.clients, args.seconds))
-                report(name, results, args.seconds)
+                results = asyncio.run(load(path, cookies, clients, args.seconds))
+                measured[name] = report(name, results, args.seconds)
+        if measured:
+            print()
+            print(f"bench/http_load.py, {os.cpu_count()} cores, {args.workers} workers")
+            base.print_table(targets(measured, staff["participants"]))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-        subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+        subprocess.run(["redis-cli", "-n", base.REDIS_DB, "flushdb"], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Whole-page cache for what anonymous visitors see (catalogue, course pages).
+"""Whole-page cache for what anonymous visitors see (catalogue, course pages), and the static
+part of the course pages that signed-in visitors see.
 
 Every change that shows on those pages (a seat taken or freed, a course edited) bumps one
 version number, which makes every cached page stale at once; the TTL is only a safety net.
@@ -8,35 +9,68 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+T = TypeVar("T")
 VERSION_KEY = "public-pages-version"
 TTL = 10 * 60
 
 
-def _version() -> int:
-    version = cache.get(VERSION_KEY)
+# The courses' own content (texts, programme, teachers, quotas): the static part of every course
+# page is rendered once per value of this version, for everyone, signed in or not.
+CONTENT_VERSION_KEY = "course-content-version"
+
+
+def _version(key: str = VERSION_KEY) -> int:
+    version = cache.get(key)
     if version is None:
-        cache.add(VERSION_KEY, 1, None)
-        version = cache.get(VERSION_KEY, 1)
+        cache.add(key, 1, None)
+        version = cache.get(key, 1)
     return version
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, None)
+        cache.incr(key)
 
 
 def invalidate_public_pages() -> None:
     """Make every cached public page stale, once the current transaction commits."""
+    transaction.on_commit(lambda: _bump(VERSION_KEY))
 
-    def bump() -> None:
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:
-            cache.add(VERSION_KEY, 1, None)
-            cache.incr(VERSION_KEY)
 
-    transaction.on_commit(bump)
+def invalidate_course_content() -> None:
+    """A course's texts, programme, teachers or quotas changed: the public pages and the static
+    parts of the course pages are stale, once the current transaction commits."""
+    invalidate_public_pages()
+    transaction.on_commit(lambda: _bump(CONTENT_VERSION_KEY))
+
+
+def cached_course_content(name: str, key: object, compute: Callable[[], T]) -> T:
+    """Something made only of the courses' own content (a course with its sessions, a part of
+    its page), computed once per content version and language and then reused by everyone."""
+    full_key = f"content:{name}:{_version(CONTENT_VERSION_KEY)}:{get_language()}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, TTL)
+    return value
+
+
+def cached_course_fragment(name: str, course_id: int, render: Callable[[], str]) -> SafeString:
+    """A part of a course page that shows only the course's own content, rendered once per
+    content version and language and then reused for every visitor."""
+    html = cached_course_content(name, course_id, lambda: str(render()))
+    return mark_safe(html)  # noqa: S308 - HTML rendered by our own template, escaped there
 
 
 def cached_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

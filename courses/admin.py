@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.pagecache import invalidate_public_pages
+from core.pagecache import invalidate_course_content
 from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
 from courses.services import update_session_times
 
@@ -10,11 +10,11 @@ class InvalidatesPublicPages(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        invalidate_public_pages()
+        invalidate_course_content()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        invalidate_public_pages()
+        invalidate_course_content()
 
 
 def _hold_back_new_times(form) -> tuple | None:

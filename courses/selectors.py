@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Min, Prefetch, QuerySet
+from django.db.models import Min, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from core.formatting import format_duration
@@ -22,16 +22,28 @@ def list_catalogue() -> QuerySet[Course]:
 
 
 def get_course_for_page(*, slug: str) -> Course:
-    """One published course with its whole programme, in a fixed number of queries."""
-    items = ScheduleItem.objects.order_by("start").prefetch_related("teachers")
-    sessions = Session.objects.order_by("date", "start").prefetch_related(
-        Prefetch("items", queryset=items)
-    )
+    """One published course with its sessions and quotas; its programme's items and teachers
+    are loaded by `prefetch_course_programme`, only when the page's static part is rendered."""
     return (
         Course.objects.published()
-        .prefetch_related(Prefetch("sessions", queryset=sessions), "teachers", "quotas")
+        .prefetch_related(
+            Prefetch("sessions", queryset=Session.objects.order_by("date", "start")), "quotas"
+        )
         .get(slug=slug)
     )
+
+
+def prefetch_course_programme(course: Course) -> Course:
+    """Load a course's whole programme (items and their teachers, the course's teachers) in a
+    fixed number of queries, reusing its sessions if already loaded."""
+    items = ScheduleItem.objects.order_by("start").prefetch_related("teachers")
+    prefetch_related_objects(
+        [course],
+        Prefetch("sessions", queryset=Session.objects.order_by("date", "start")),
+        Prefetch("sessions__items", queryset=items),
+        "teachers",
+    )
+    return course
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.pagecache import invalidate_course_content
 from courses.models import Session
 from courses.signals import session_times_changed
 
@@ -43,6 +44,7 @@ def update_session_times(
             except ValidationError as exc:
                 raise CourseError(" ".join(exc.messages)) from exc
             locked.save(update_fields=["start", "end"])
+            invalidate_course_content()  # the times show on the course pages
             session_times_changed.send(
                 sender=Session,
                 session=locked,

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,9 +79,12 @@ def get_availability_map(courses: Iterable[Course]) -> dict[int, Availability]:
     )
     for course_id, quota_key, n in rows:
         taken[course_id][quota_key] = n
-    quotas: dict[int, list[CourseQuota]] = defaultdict(list)
-    for quota in CourseQuota.objects.filter(course_id__in=ids).order_by("organisation_type"):
-        quotas[quota.course_id].append(quota)
+    # Reuses quotas the caller prefetched (the course page); one query for all otherwise.
+    prefetch_related_objects(courses, "quotas")
+    quotas: dict[int, list[CourseQuota]] = {
+        course.pk: sorted(course.quotas.all(), key=lambda q: q.organisation_type)
+        for course in courses
+    }
     result = {}
     for course in courses:
         per_quota = taken.get(course.pk, {})
@@ -162,6 +174,13 @@ def list_user_enrollments(user_id: int) -> QuerySet[Enrollment]:
     )
 
 
+def _ahead_in_line(course_id: object, quota_key: object, waitlisted_at: object, pk: object) -> Q:
+    """People waiting for the same course and quota who arrived before this enrolment."""
+    return Q(course_id=course_id, quota_key=quota_key, status=Enrollment.Status.WAITLISTED) & (
+        Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, id__lt=pk)
+    )
+
+
 @dataclass(frozen=True)
 class MyEnrollmentRow:
     enrollment: Enrollment
@@ -169,15 +188,43 @@ class MyEnrollmentRow:
     can_cancel: bool
 
 
+def _waitlist_positions(enrollment_ids: list[int]) -> dict[int, int]:
+    """Place in line of each of these waiting enrolments, in one query however many."""
+    ahead = (
+        Enrollment.objects.filter(
+            _ahead_in_line(
+                OuterRef("course_id"),
+                OuterRef("quota_key"),
+                OuterRef("waitlisted_at"),
+                OuterRef("pk"),
+            )
+        )
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = (
+        Enrollment.objects.filter(pk__in=enrollment_ids)
+        .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
+        .values_list("pk", "ahead")
+    )
+    return {pk: n + 1 for pk, n in rows}
+
+
 def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
-    """A participant's enrolments with their place in line and whether they may cancel."""
+    """A participant's enrolments with their place in line and whether they may cancel; the
+    places in line are counted in one query, however many lines the person is in."""
+    enrollments = list(list_user_enrollments(user_id))
+    waiting = [e.pk for e in enrollments if e.status == Enrollment.Status.WAITLISTED]
+    positions = _waitlist_positions(waiting) if waiting else {}
     return [
         MyEnrollmentRow(
             enrollment=e,
-            waitlist_position=get_waitlist_position(e),
+            waitlist_position=positions.get(e.pk),
             can_cancel=cancellation_problem(e, course_started=course_has_started(e.course)) is None,
         )
-        for e in list_user_enrollments(user_id)
+        for e in enrollments
     ]
 
 
@@ -227,12 +274,9 @@ def get_waitlist_position(enrollment: Enrollment) -> int | None:
     if enrollment.status != Enrollment.Status.WAITLISTED:
         return None
     ahead = Enrollment.objects.filter(
-        course_id=enrollment.course_id,
-        quota_key=enrollment.quota_key,
-        status=Enrollment.Status.WAITLISTED,
-    ).filter(
-        Q(waitlisted_at__lt=enrollment.waitlisted_at)
-        | Q(waitlisted_at=enrollment.waitlisted_at, id__lt=enrollment.id)
+        _ahead_in_line(
+            enrollment.course_id, enrollment.quota_key, enrollment.waitlisted_at, enrollment.pk
+        )
     )
     return ahead.count() + 1
 

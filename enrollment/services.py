@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +20,12 @@ from courses.models import Course
 from courses.selectors import course_has_started, list_course_ids_starting_on
 from enrollment.emails import build_message
 from enrollment.errors import EnrollmentError
-from enrollment.models import Enrollment, EnrollmentChange, Notification
+from enrollment.models import (
+    SEAT_HOLDING_STATUSES,
+    Enrollment,
+    EnrollmentChange,
+    Notification,
+)
 from enrollment.rules import (
     cancellation_problem,
     deadline_problem,
@@ -46,10 +51,9 @@ def _lock_course(course_id: int) -> Course:
     # Lock the course row so that seat counts and the waiting list cannot race with another
     # enrolment, cancellation or secretariat action on the same course. NO KEY UPDATE does not
     # block the FK checks of concurrent inserts into other tables.
+    # The sessions are not read here: only the paths that promote people need them.
     return (
-        Course.objects.select_for_update(no_key=True)
-        .prefetch_related("quotas", "sessions")
-        .get(pk=course_id)
+        Course.objects.select_for_update(no_key=True).prefetch_related("quotas").get(pk=course_id)
     )
 
 
@@ -57,19 +61,28 @@ def _lock_course(course_id: int) -> Course:
 class _SeatCounts:
     total: int
     per_quota: dict[str, int]
+    waiting: int = 0
 
 
 def _seats_taken(course: Course) -> _SeatCounts:
-    """Seat-holding enrolments of a course, in all and per quota, recounted from the table."""
+    """Seat-holding enrolments of a course, in all and per quota, and the number of people
+    waiting, recounted from the table in one query."""
     rows = (
-        Enrollment.objects.holding_seats()
-        .filter(course=course)
-        .values_list("quota_key")
+        Enrollment.objects.filter(
+            course=course, status__in=(*SEAT_HOLDING_STATUSES, Status.WAITLISTED)
+        )
+        .values_list("quota_key", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
-    per_quota: dict[str, int] = dict(rows)
-    return _SeatCounts(total=sum(per_quota.values()), per_quota=per_quota)
+    per_quota: dict[str, int] = {}
+    waiting = 0
+    for quota_key, status, n in rows:
+        if status == Status.WAITLISTED:
+            waiting += n
+        else:
+            per_quota[quota_key] = per_quota.get(quota_key, 0) + n
+    return _SeatCounts(total=sum(per_quota.values()), per_quota=per_quota, waiting=waiting)
 
 
 def _quota_seats(course: Course) -> dict[str, int]:
@@ -231,6 +244,7 @@ def _fill_free_seats(
     queue like everybody else, so they get a seat only if nobody eligible ahead of them can take
     it. Nobody is promoted into a course that has started.
     """
+    prefetch_related_objects([course], "sessions")
     if course_has_started(course):
         return []
     counts = _seats_taken(course)
@@ -288,18 +302,82 @@ def fill_free_seats(
         return _fill_free_seats(locked, actor=actor, reason=reason)
 
 
-def enroll_participant(*, user: User, course: Course) -> Enrollment:
-    """Enrol a user: a seat if one is free and nobody eligible is waiting for it (confirmed, or
-    requested when approval is needed), otherwise a place on the waiting list, in order of
-    arrival."""
-    profile = Profile.objects.select_related("user").filter(user=user).first()
-    course = Course.objects.prefetch_related("quotas", "sessions").get(pk=course.pk)
-    problem = deadline_problem(course) or eligibility_problem(profile, course)
+def _enrollment_problem(profile: Profile | None, course: Course, now: dt.datetime) -> str | None:
+    problem = deadline_problem(course, now) or eligibility_problem(profile, course)
     if not problem and course_has_started(course):
         problem = str(_("Il corso è già iniziato: le iscrizioni sono chiuse."))
-    if problem:
+    return problem
+
+
+def _enroll_newcomer(
+    *, user: User, course: Course, profile: Profile, now: dt.datetime
+) -> Enrollment | None:
+    """The common case of a rush, in one short transaction: someone enrolling in this course
+    for the first time, with nobody in line who could take a free seat before them.
+
+    The seat is decided before the row is written, so the row is inserted once with its final
+    status. Returns None, having written nothing, when the general path must decide: people
+    wait while seats are free (some of them may be passed over), or a row of this person
+    exists already (a double click, or coming back after cancelling).
+    """
+    try:
+        with transaction.atomic(durable=True):
+            # We check seats every time, under the course lock: we must never overbook a seat.
+            locked = _lock_course(course.pk)
+            # The course as it is now, not as the caller loaded it (perhaps from a cache): the
+            # deadline and who may enrol are decided on it too, at the arrival time.
+            problem = deadline_problem(locked, now) or eligibility_problem(profile, locked)
+            if problem:
+                raise EnrollmentError(problem)
+            quota_key = quota_key_for(profile, locked)
+            counts = _seats_taken(locked)
+            if counts.waiting and counts.total < locked.capacity:
+                return None
+            if _has_free_seat(locked, counts, quota_key):
+                status = _seat_status(locked)
+                kind = Kind.CONFIRMED if status == Status.CONFIRMED else Kind.REQUEST_RECEIVED
+            else:
+                status, kind = Status.WAITLISTED, Kind.WAITLISTED
+            # Only the list's order of arrival uses waitlisted_at: a seat-holder has it too, as
+            # in the general path, where everyone enters through the waiting list.
+            enrollment = Enrollment.objects.create(
+                user=user,
+                course=course,
+                status=status,
+                quota_key=quota_key,
+                waitlisted_at=now,
+                confirmed_at=now if status == Status.CONFIRMED else None,
+            )
+            _record(
+                enrollment, old_status="", action=Action.ENROLLED, actor=user, reason="", at=now
+            )
+            if status != Status.WAITLISTED:
+                invalidate_public_pages()  # seats left are shown on the public pages
+            _notify(enrollment, kind)
+            return enrollment
+    except IntegrityError:
+        return None
+
+
+def enroll_participant(*, user: User, course: Course, profile: Profile | None = None) -> Enrollment:
+    """Enrol a user: a seat if one is free and nobody eligible is waiting for it (confirmed, or
+    requested when approval is needed), otherwise a place on the waiting list, in order of
+    arrival. `profile` is the user's, if the caller has just loaded it."""
+    now = timezone.now()  # arrival: the deadline and the place in line are taken from it
+    if profile is None or profile.user_id != user.pk:
+        profile = Profile.objects.filter(user=user).first()
+    # Reuses the quotas and sessions the caller prefetched, if any: a refusal needs no lock.
+    prefetch_related_objects([course], "quotas", "sessions")
+    if problem := _enrollment_problem(profile, course, now):
         raise EnrollmentError(problem)
     assert profile is not None
+    newcomer = _enroll_newcomer(user=user, course=course, profile=profile, now=now)
+    if newcomer is not None:
+        return newcomer
+    # The general path, rarely taken: on the course as it is now.
+    course = Course.objects.prefetch_related("quotas", "sessions").get(pk=course.pk)
+    if problem := _enrollment_problem(profile, course, now):
+        raise EnrollmentError(problem)
     quota_key = quota_key_for(profile, course)
     try:
         with transaction.atomic(durable=True):
@@ -381,6 +459,7 @@ def cancel_enrollment(
     """Cancel an enrolment; the seat it held goes to the first person waiting for it."""
     with transaction.atomic(durable=True):
         course = _lock_course(enrollment.course_id)
+        prefetch_related_objects([course], "sessions")
         enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
         problem = cancellation_problem(
             enrollment, course_started=course_has_started(course), by_secretariat=by_secretariat

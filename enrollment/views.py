@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,9 +12,11 @@ from django_ratelimit.decorators import ratelimit
 from accounts.models import Profile
 from core.exports import csv_response, file_response, xlsx_response
 from core.formatting import short_datetime
+from core.pagecache import cached_course_content
 from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
+from courses.selectors import get_course_for_page
 from enrollment import services
 from enrollment.forms import BulkActionForm, EnrollmentFilterForm
 from enrollment.models import Enrollment
@@ -35,16 +37,23 @@ def _published_course(slug: str) -> Course:
 @ratelimit(key="user_or_ip", rate="20/m", method="POST", block=True)
 @require_POST
 def enroll(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _published_course(slug)
+    # The course the page shows, with what the rules read, cached per course version; the
+    # service decides the seat, the deadline and who may enrol on the row it locks.
+    try:
+        course = cached_course_content("course", slug, lambda: get_course_for_page(slug=slug))
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
     if not request.user.is_authenticated:
         messages.info(request, _("Accedi o registrati per iscriverti al corso."))
         return redirect(f"{reverse('accounts:login')}?next={course.get_absolute_url()}")
     profile = Profile.objects.filter(user=request.user).first()
+    if profile is not None:
+        profile.user = request.user  # already loaded: the profile's checks read its names
     if profile is None or not profile.is_complete:
         messages.info(request, _("Completa il tuo profilo: poi potrai iscriverti al corso."))
         return redirect(f"{reverse('accounts:profile')}?next={course.get_absolute_url()}")
     try:
-        enrollment = services.enroll_participant(user=request.user, course=course)
+        enrollment = services.enroll_participant(user=request.user, course=course, profile=profile)
     except services.EnrollmentError as exc:
         messages.error(request, exc.message)
     else:

@@ -41,7 +41,11 @@ def get_course_page_state(course: Course, user: User | AnonymousUser) -> CourseP
     """Loads the visitor's enrolment and profile once and hands them to every box (each box
     used to be a template tag that loaded them again)."""
     enrollment = get_user_enrollment(course, user)
-    profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
+    profile = None
+    if isinstance(user, User):
+        profile = Profile.objects.filter(user=user).first()
+        if profile is not None:
+            profile.user = user  # already loaded: the profile's checks read the names on it
     return CoursePageState(
         panel=get_enrollment_panel(course, user, enrollment=enrollment, profile=profile),
         boxes=get_participant_boxes(course, user, enrollment=enrollment),

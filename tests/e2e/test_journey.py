@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Profile, User
 from certificates.models import Certificate
+from core.pagecache import invalidate_course_content
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 from portal.demo_data import demo_codice_fiscale
@@ -55,6 +56,7 @@ def _move_course_into_the_past(course: Course) -> None:
     Course.objects.filter(pk=course.pk).update(
         enrollment_deadline=today - dt.timedelta(weeks=len(sessions) + 1)
     )
+    invalidate_course_content()  # as the admin does when it saves a course
 
 
 def test_participant_signs_up_enrols_and_gets_a_verifiable_certificate(

@@ -29,6 +29,7 @@ from certificates.models import Certificate
 from certificates.pdf import render_html_pdf
 from certificates.seal import get_signer
 from certificates.selectors import evaluate_eligibility
+from certificates.tsa import add_timestamp
 from core.formatting import format_duration, long_date
 from courses.models import Course, CreditKind, Session
 from courses.selectors import CourseSchedule, get_course_schedule
@@ -440,4 +441,7 @@ def render_libretto_pdf(libretto: Libretto, *, organiser: str, now: dt.datetime)
 def sign_libretto(libretto: Libretto, *, organiser: str, now: dt.datetime) -> bytes:
     """The summary as a CAdES `.pdf.p7m`, sealed by the signer of the certificates."""
     pdf = render_libretto_pdf(libretto, organiser=organiser, now=now)
-    return get_signer().sign(pdf, mime_type="application/pdf")
+    p7m = get_signer().sign(pdf, mime_type="application/pdf")
+    # B-T like the certificates when the TSA answers; B-B otherwise (it is made on request).
+    stamped = add_timestamp(p7m)
+    return stamped[0] if stamped else p7m

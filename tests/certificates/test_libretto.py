@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from accounts.models import Profession
 from certificates.libretto import Outcome, get_libretto, triennium_start
 from certificates.services import issue_certificate
+from certificates.signing import verify_p7m
 from courses.models import CreditKind
 from tests.certificates.conftest import (
     attend,
@@ -334,3 +335,15 @@ def test_the_record_is_read_in_five_queries_whatever_the_number_of_courses(
     with django_assert_num_queries(5):
         libretto = get_libretto(user=owner, now=IN_2030)
     assert len(libretto.entries) == 6
+
+
+@pytest.mark.slow
+def test_the_pdf_summary_carries_the_tsa_time_stamp_like_the_certificates(
+    client, owner, record, use_tsa
+):
+    client.force_login(owner)
+    response = client.get(reverse("certificates:libretto_download", kwargs={"fmt": "pdf.p7m"}))
+
+    result = verify_p7m(response.content, trusted_tsa_pem=use_tsa.ca_pem_path.read_bytes())
+    assert result.valid
+    assert result.timestamp_time is not None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -87,7 +87,7 @@ class SecretariatRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self.permission_required:
-            raise NotImplementedError(f"{type(self).__name__} must set permission_required")
+            raise ImproperlyConfigured(f"{type(self).__name__} must set permission_required")
         stop = check_secretariat_access(request, self.permission_required)
         if stop is not None:
             return stop

@@ -106,7 +106,8 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the signed-in user's row cached (one query less per request).
+    "accounts.backends.CachedModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"

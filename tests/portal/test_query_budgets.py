@@ -142,3 +142,34 @@ def test_my_enrolments_budget(client, courses):
     assert status == 200
     assert _sqls and n == MY_ENROLLMENTS
     assert client.get("/my/enrollments/").content.decode().count("posizione 4 in lista") == courses
+
+
+# Cache round-trips (Redis in production) of a signed-in course page once everything is warm:
+# the session, the user, the content version, the course, its static parts together.
+COURSE_PAGE_CACHE_CALLS = 5
+
+
+def test_course_page_cache_round_trips(client, monkeypatch):
+    from django.core.cache import caches
+
+    course = _course_with(3, capacity=100)
+    client.force_login(Enrollment.objects.filter(course=course).first().user)
+    client.get(course.get_absolute_url())  # warm
+    calls: list[str] = []
+    inside: list[bool] = []  # the local-memory get_many calls get: count what the code asks
+    backend = caches["default"]
+    for name in ("get", "get_many", "set", "set_many", "add", "delete", "incr", "has_key"):
+        real = getattr(backend, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            if not inside:
+                calls.append(f"{_name} {args[0]}")
+            inside.append(True)
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(backend, name, counted)
+    assert client.get(course.get_absolute_url()).status_code == 200
+    assert len(calls) == COURSE_PAGE_CACHE_CALLS, calls

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
@@ -8,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.user_cache import forget_cached_user
 from accounts.validators import validate_codice_fiscale
 
 # What a participant fills in on their profile (the form, updates and the data export).
@@ -86,6 +89,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Signed-in requests read the user from the cache (accounts.backends).
+        forget_cached_user(user_id=self.pk)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        user_id = self.pk
+        deleted = super().delete(*args, **kwargs)
+        forget_cached_user(user_id=user_id)
+        return deleted
 
     def clean(self) -> None:
         super().clean()

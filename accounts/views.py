@@ -100,7 +100,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         except AccountError as exc:
             messages.error(request, exc.message)
             return redirect("accounts:login")
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.CachedModelBackend")
         messages.success(
             request, _("Indirizzo confermato. Completa il profilo per poterti iscrivere ai corsi.")
         )

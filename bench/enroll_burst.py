@@ -100,7 +100,7 @@ users = User.objects.filter(email__startswith="participant-").order_by("id")[:n]
 for user in users:
     s = SessionStore()
     s["_auth_user_id"] = str(user.pk)
-    s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    s["_auth_user_backend"] = "accounts.backends.CachedModelBackend"
     s["_auth_user_hash"] = user.get_session_auth_hash()
     s.create()
     keys.append(s.session_key)

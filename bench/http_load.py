@@ -94,7 +94,7 @@ if device is None:
     device = TOTPDevice.objects.create(user=staff, name="bench", confirmed=True)
 s = import_module(settings.SESSION_ENGINE).SessionStore()
 s["_auth_user_id"] = str(staff.pk)
-s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+s["_auth_user_backend"] = "accounts.backends.CachedModelBackend"
 s["_auth_user_hash"] = staff.get_session_auth_hash()
 s["otp_device_id"] = device.persistent_id
 s.create()

@@ -10,11 +10,14 @@ def portal(request: HttpRequest) -> dict[str, object]:
     """Names shown in every page's header and footer; the pages named in settings (lazily);
     whether to offer the secretariat menu."""
     user = request.user
+    # The same two conditions as the secretariat guard, so the menu never leads to a 403.
+    show_secretariat_menu = (
+        user.is_authenticated and user.is_staff and user.has_perm("enrollment.manage_enrollments")
+    )
     return {
-        # The same two conditions as the secretariat guard, so the menu never leads to a 403.
-        "SHOW_SECRETARIAT_MENU": user.is_authenticated
-        and user.is_staff
-        and user.has_perm("enrollment.manage_enrollments"),
+        "SHOW_SECRETARIAT_MENU": show_secretariat_menu,
+        # What the cached main menu of base.html depends on, besides the language.
+        "MENU_VARIANT": (user.is_authenticated, show_secretariat_menu, user.is_superuser),
         "SECRETARIAT_HOME_URL": lazy(resolve_url, str)(settings.SECRETARIAT_HOME_URL),
         "PERSONAL_DATA_URL": lazy(resolve_url, str)(settings.PERSONAL_DATA_URL),
         "PORTAL_NAME": settings.PORTAL_NAME,

@@ -55,10 +55,21 @@ def invalidate_course_content() -> None:
     transaction.on_commit(lambda: _bump(CONTENT_VERSION_KEY))
 
 
-def cached_course_content(name: str, key: object, compute: Callable[[], T]) -> T:
+def content_version() -> int:
+    """The current version of the courses' content: read it once per request and pass it on."""
+    return _version(CONTENT_VERSION_KEY)
+
+
+def _content_key(name: str, key: object, version: int) -> str:
+    return f"content:{name}:{version}:{get_language()}:{key}"
+
+
+def cached_course_content(
+    name: str, key: object, compute: Callable[[], T], *, version: int | None = None
+) -> T:
     """Something made only of the courses' own content (a course with its sessions, a part of
     its page), computed once per content version and language and then reused by everyone."""
-    full_key = f"content:{name}:{_version(CONTENT_VERSION_KEY)}:{get_language()}:{key}"
+    full_key = _content_key(name, key, content_version() if version is None else version)
     value = cache.get(full_key)
     if value is None:
         value = compute()
@@ -66,11 +77,22 @@ def cached_course_content(name: str, key: object, compute: Callable[[], T]) -> T
     return value
 
 
-def cached_course_fragment(name: str, course_id: int, render: Callable[[], str]) -> SafeString:
-    """A part of a course page that shows only the course's own content, rendered once per
-    content version and language and then reused for every visitor."""
-    html = cached_course_content(name, course_id, lambda: str(render()))
-    return mark_safe(html)  # noqa: S308 - HTML rendered by our own template, escaped there
+def cached_course_fragments(
+    course_id: int, renders: dict[str, Callable[[], str]], *, version: int
+) -> dict[str, SafeString]:
+    """Parts of a course page that show only the course's own content, rendered once per
+    content version and language and then reused for every visitor: one cache round-trip for
+    all of them when they are there."""
+    keys = {name: _content_key(name, course_id, version) for name in renders}
+    found = cache.get_many(list(keys.values()))
+    missing = {
+        keys[name]: str(render()) for name, render in renders.items() if keys[name] not in found
+    }
+    if missing:
+        cache.set_many(missing, TTL)
+        found.update(missing)
+    # HTML rendered by our own templates, escaped there.
+    return {name: mark_safe(found[key]) for name, key in keys.items()}  # noqa: S308
 
 
 def cached_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -7,7 +7,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from core.pagecache import cached_course_content, cached_course_fragment, cached_for_anonymous
+from core.pagecache import (
+    cached_course_content,
+    cached_course_fragments,
+    cached_for_anonymous,
+    content_version,
+)
 from core.permissions import secretariat_required
 from courses.models import Course
 from courses.selectors import (
@@ -42,10 +47,13 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 @cached_for_anonymous
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    version = content_version()  # one read for the course and its static parts
     try:
         # The course with its sessions and quotas: loaded once per course version, not on
         # every visit (seats and the visitor's own rows are read below, fresh).
-        course = cached_course_content("course", slug, lambda: get_course_for_page(slug=slug))
+        course = cached_course_content(
+            "course", slug, lambda: get_course_for_page(slug=slug), version=version
+        )
     except Course.DoesNotExist as exc:
         raise Http404 from exc
     schedule = get_course_schedule(course)
@@ -55,7 +63,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "web/course.html",
         {
             "course": course,
-            "static": _course_static_parts(course, schedule),
+            "static": _course_static_parts(course, schedule, version=version),
             "boxes": state.boxes,
             "panel": state.panel,
             "info": state.panel.availability,
@@ -69,7 +77,7 @@ class _StaticParts:
     summary: str
 
 
-def _course_static_parts(course: Course, schedule: CourseSchedule) -> _StaticParts:
+def _course_static_parts(course: Course, schedule: CourseSchedule, *, version: int) -> _StaticParts:
     """The course's own content (texts, programme, teachers, summary), the same for everyone:
     rendered once per course version and language, not on every signed-in visit."""
 
@@ -82,14 +90,15 @@ def _course_static_parts(course: Course, schedule: CourseSchedule) -> _StaticPar
 
         return render
 
-    return _StaticParts(
-        content=cached_course_fragment(
-            "course-content", course.pk, render_part("web/_course_content.html")
-        ),
-        summary=cached_course_fragment(
-            "course-summary", course.pk, render_part("web/_course_summary.html")
-        ),
+    parts = cached_course_fragments(
+        course.pk,
+        {
+            "course-content": render_part("web/_course_content.html"),
+            "course-summary": render_part("web/_course_summary.html"),
+        },
+        version=version,
     )
+    return _StaticParts(content=parts["course-content"], summary=parts["course-summary"])
 
 
 @secretariat_required("enrollment.manage_enrollments")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import override_settings
 
@@ -16,7 +17,9 @@ DOWN = {
             "SOCKET_CONNECT_TIMEOUT": 0.2,
             "SOCKET_TIMEOUT": 0.2,
         },
-    }
+    },
+    # Local to the process: base.html's menu and footer (portal.settings).
+    "fragments": django_settings.CACHES["fragments"],
 }
 
 

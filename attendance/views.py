@@ -316,6 +316,7 @@ class ImportView(SecretariatMixin, View):
                 file_name=pending["name"],
                 file_sha256=pending["sha256"],
                 valid_only=True,
+                source=preview.source,
             )
         except AttendanceError as exc:
             messages.error(request, exc.message)

@@ -519,6 +519,12 @@ def _report_preview(
         if row.session is None:
             continue
         row.minutes = merged_minutes([_span(item, row_day) for item in lines], row.session)
+        durations = [item.duration for item in lines]
+        if all(duration is not None for duration in durations):
+            # Teams' participants section gives only first join and last leave: the time
+            # actually spent in the meeting (gaps excluded) is a ceiling.
+            spent = sum((d for d in durations if d is not None), dt.timedelta())
+            row.minutes = min(row.minutes, int(spent.total_seconds() // 60))
         row.minutes_text = str(row.minutes)
         try:
             values = validate_attendance_values(session=row.session, minutes=row.minutes)

@@ -48,7 +48,19 @@ REPORT_HEADERS = {
     "ultima uscita": "leave",
     "ora di uscita": "leave",
     "ora uscita": "leave",
+    "in-meeting duration": "duration",
+    "duration": "duration",
+    "duration (minutes)": "duration",
+    "durata": "duration",
+    "durata (minuti)": "duration",
+    "durata riunione": "duration",
+    "durata nella riunione": "duration",
 }
+
+_DURATION_RE = re.compile(
+    r"(\d+)\s*(h|hr|hrs|hours?|ore|ora|m|min|mins|minutes?|minuti|s|sec|secs|seconds?|secondi)\b",
+    re.IGNORECASE,
+)
 
 _TEAMS_SECTION_RE = re.compile(r"^\s*(\d)\.\s+\S")
 _TEAMS_SUMMARY_RE = re.compile(r"^\s*1\.\s+(summary|riepilogo)\b", re.IGNORECASE)
@@ -89,6 +101,9 @@ class ReportLine:
     join: dt.time | None = None
     leave_date: dt.date | None = None
     leave: dt.time | None = None
+    # The platform's own count of the interval (Teams' participants section: of the whole
+    # meeting, gaps excluded); None if the report gives none or it is unreadable.
+    duration: dt.timedelta | None = None
     error: str = ""
 
 
@@ -141,13 +156,34 @@ def parse_stamp(value: str) -> tuple[dt.date | None, dt.time]:
     raise ValueError(_("Data o orario non leggibile: «%(value)s».") % {"value": value.strip()})
 
 
+def parse_duration(value: str) -> dt.timedelta | None:
+    """'1h 27m 51s' (Teams), '87' minutes (Zoom), '1 hr 27 min' (Meet); None if unreadable."""
+    text = value.replace("\u202f", " ").replace("\xa0", " ").strip()
+    if text.isdigit():
+        return dt.timedelta(minutes=int(text))
+    parts = _DURATION_RE.findall(text)
+    if not parts or _DURATION_RE.sub("", text).strip():
+        return None
+    seconds = 0
+    for amount, unit in parts:
+        unit = unit.lower()
+        factor = 3600 if unit.startswith(("h", "or")) else 1 if unit.startswith("s") else 60
+        seconds += int(amount) * factor
+    return dt.timedelta(seconds=seconds)
+
+
 def _line(number: int, cells: list[str], columns: dict[str, int]) -> ReportLine:
     def cell(name: str) -> str:
         index = columns.get(name)
         return cells[index].strip().strip('"') if index is not None and index < len(cells) else ""
 
     name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
-    row = ReportLine(line=number, name=name, email=cell("email").lower())
+    row = ReportLine(
+        line=number,
+        name=name,
+        email=cell("email").lower(),
+        duration=parse_duration(cell("duration")),
+    )
     try:
         row.join_date, row.join = parse_stamp(cell("join"))
         row.leave_date, row.leave = parse_stamp(cell("leave"))

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from attendance.imports import parse_attendance_file
 from attendance.models import Attendance, AttendanceChange, Source
+from attendance.reports import parse_duration
 from attendance.services import AttendanceError, import_attendance_rows
 from enrollment.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, SessionFactory
@@ -59,6 +60,8 @@ def errors_by_line(preview) -> dict[int, str]:
         ("teams_en_lowercase.csv", "teams", dt.date(2023, 7, 20), {ANNA: 196, BRUNO: 220}),
         # "First Join" style; Bruno's two overlapping intervals 14:00–14:30, 14:20–15:30: 90'.
         ("teams_en_titlecase.csv", "teams", dt.date(2023, 7, 20), {ANNA: 180, BRUNO: 90}),
+        # No activities section: first join to last leave, capped by the time in the meeting.
+        ("teams_en_participants_only.csv", "teams", dt.date(2023, 7, 20), {ANNA: 240, BRUNO: 87}),
         # Italian Teams, day-first 24-hour dates; Bruno 09:30:17–12:00 counts 149 whole minutes.
         ("teams_it.csv", "teams", dt.date(2022, 11, 15), {ANNA: 210, BRUNO: 149}),
         # Old Zoom, with the meeting's details above; Anna overlapping up to the end: 240'.
@@ -78,6 +81,26 @@ def test_each_platform_report_gives_minutes_per_person_merged_and_clamped(
     assert preview.source == kind
     assert minutes_by_person(preview) == expected
     assert {row.session.date for row in preview.valid_rows} == {day}
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1h 27m 51s", 5271),
+        ("3h 40m", 13200),
+        ("50m", 3000),
+        ("45s", 45),
+        ("87", 5220),
+        ("1 hr 27 min", 5220),
+        ("1\u202fh 2\u202fmin", 3720),
+        ("", None),
+        ("circa un'ora", None),
+    ],
+)
+def test_durations_as_the_platforms_write_them(text, seconds):
+    duration = parse_duration(text)
+
+    assert (duration.total_seconds() if duration is not None else None) == seconds
 
 
 def test_a_teams_guest_without_email_is_listed_to_match_by_hand(online_course):

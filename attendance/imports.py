@@ -543,7 +543,7 @@ def _report_line_errors(line: ReportLine, day: dt.date | None) -> list[str]:
         return [
             _(
                 "Il report indica solo gli orari, non la data: indica la data della giornata "
-                "(opzione --date AAAA-MM-GG)."
+                "(nel modulo di caricamento, o con l'opzione --date AAAA-MM-GG)."
             )
         ]
     if day is not None and line.join_date is not None and line.join_date != day:

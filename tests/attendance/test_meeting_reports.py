@@ -234,3 +234,23 @@ def test_web_import_previews_a_teams_report_and_confirms_it(online_course, secre
     client.post(url, {"action": "confirm", "sha256": sha})
     assert sorted(Attendance.objects.values_list("minutes", flat=True)) == [196, 220]
     assert set(AttendanceChange.objects.values_list("source", flat=True)) == {Source.TEAMS}
+
+
+def test_web_import_of_a_meet_report_takes_the_session_date_from_the_form(
+    online_course, secretariat
+):
+    client = Client()
+    client.force_login(secretariat)
+    url = reverse("attendance:import", kwargs={"slug": online_course.slug})
+    data = (REPORTS / "meet.csv").read_bytes()
+    upload = io.BytesIO(data)
+    upload.name = "Presenze Meet.csv"
+
+    response = client.post(url, {"action": "upload", "file": upload, "date": "2023-07-20"})
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+
+    assert "OK: 210 minuti" in page and "OK: 87 minuti" in page
+    client.post(url, {"action": "confirm", "sha256": hashlib.sha256(data).hexdigest()})
+    assert sorted(Attendance.objects.values_list("minutes", flat=True)) == [87, 210]
+    assert set(AttendanceChange.objects.values_list("source", flat=True)) == {Source.MEET}

@@ -254,3 +254,19 @@ def test_web_import_of_a_meet_report_takes_the_session_date_from_the_form(
     client.post(url, {"action": "confirm", "sha256": hashlib.sha256(data).hexdigest()})
     assert sorted(Attendance.objects.values_list("minutes", flat=True)) == [87, 210]
     assert set(AttendanceChange.objects.values_list("source", flat=True)) == {Source.MEET}
+
+
+def test_an_unreadable_time_is_refused_naming_the_line(online_course, tmp_path):
+    path = tmp_path / "participants_812.csv"
+    path.write_text(
+        "Name (original name),Email,Join time,Leave time,Duration (minutes),Guest\n"
+        f"Anna Bianchi,{ANNA},07/20/2023 02:00:00 PM,07/20/2023 04:00:00 PM,120,No\n"
+        f"Bruno Verdi,{BRUNO},07/20/2023 02:00:00 PM,più tardi,240,No\n",
+        encoding="utf-8",
+    )
+
+    code, out, err, message = run(online_course.code, str(path))
+
+    assert code == 1
+    assert err.startswith("Riga 3:") and "«più tardi»" in err
+    assert not Attendance.objects.exists()

@@ -174,9 +174,21 @@ class RegisterRowForm(forms.Form):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("File delle presenze (.csv o .xlsx)"),
-        help_text=_("Al massimo 2 MB. La prima riga contiene i nomi delle colonne."),
+        label=_("File delle presenze (.csv o .xlsx) o report della riunione online"),
+        help_text=_(
+            "Al massimo 2 MB. La prima riga contiene i nomi delle colonne; i report di "
+            "Microsoft Teams, Zoom e Google Meet si caricano così come scaricati."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
+    )
+    date = forms.DateField(
+        label=_("Data della giornata (solo per un report di riunione online)"),
+        help_text=_(
+            "Necessaria se il report indica solo gli orari (Google Meet); le righe di altre "
+            "date sono rifiutate."
+        ),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_file(self) -> Any:

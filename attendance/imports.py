@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
+from attendance.models import Source
+from attendance.reports import KINDS, MeetingReport, ReportLine, read_meeting_report
 from attendance.services import AttendanceError, validate_attendance_values
 from courses.models import Course, Session
 from enrollment.models import Enrollment
@@ -45,6 +47,11 @@ HEADER_ALIASES = {
     "minutes": "minutes",
     "minuti": "minutes",
 }
+
+_UNKNOWN_LAYOUT = gettext_lazy(
+    "Formato del file non riconosciuto: carica un file CSV o XLSX con la riga di intestazione "
+    "oppure il report delle presenze di Microsoft Teams, Zoom o Google Meet così come scaricato."
+)
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::00)?$")
 
@@ -78,6 +85,11 @@ class ImportPreview:
     file_format: str
 
     @property
+    def source(self) -> str:
+        """The audit trail's origin: the meeting platform for a report, else a file import."""
+        return self.file_format if self.file_format in KINDS else Source.IMPORT
+
+    @property
     def error_rows(self) -> list[ImportRow]:
         return [row for row in self.rows if row.errors]
 
@@ -91,8 +103,15 @@ def file_sha256(data: bytes) -> str:
 
 
 def detect_format(*, data: bytes, filename: str) -> str:
-    """'csv' or 'xlsx', from the name and the content, which must agree."""
+    """'csv' or 'xlsx', from the name and the content, which must agree; or, from the content
+    alone, the platform of a meeting's attendance report ('teams', 'zoom', 'meet')."""
     name = filename.lower()
+    if len(data) <= MAX_UPLOAD_BYTES and data.strip():
+        report = read_meeting_report(data)
+        if report is not None:
+            if not report.kind:
+                raise AttendanceError(str(_UNKNOWN_LAYOUT), field="file")
+            return report.kind
     if not name.endswith(ALLOWED_EXTENSIONS):
         raise AttendanceError(_("Sono accettati solo file .csv o .xlsx."), field="file")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -264,9 +283,18 @@ def _columns(header: list[object]) -> dict[str, int]:
     return columns
 
 
-def parse_attendance_file(*, course: Course, data: bytes, filename: str) -> ImportPreview:
-    """Every data row of the file, resolved against the course, each with its errors."""
+def parse_attendance_file(
+    *, course: Course, data: bytes, filename: str, day: dt.date | None = None
+) -> ImportPreview:
+    """Every data row of the file, resolved against the course, each with its errors.
+
+    ``day`` is the session's date for a meeting report (needed when it gives times only).
+    """
     file_format = detect_format(data=data, filename=filename)
+    if file_format in KINDS:
+        report = read_meeting_report(data)
+        assert report is not None
+        return _report_preview(course=course, report=report, day=day, sha256=file_sha256(data))
     table = _read_xlsx(data) if file_format == "xlsx" else _read_csv(data)
     table = [(line, cells) for line, cells in table if any(_text(c) for c in cells)]
     if not table:
@@ -430,3 +458,132 @@ def _flag_duplicates(rows: list[ImportRow]) -> None:
                 )
                 % {"lines": ", ".join(others)}
             )
+
+
+def _report_preview(
+    *, course: Course, report: MeetingReport, day: dt.date | None, sha256: str
+) -> ImportPreview:
+    """One row per person and day: their intervals merged and clamped to the session."""
+    if not report.lines:
+        raise AttendanceError(_("Il report non contiene partecipanti."), field="file")
+    if len(report.lines) > MAX_ROWS:
+        raise AttendanceError(
+            _("Il file ha più di %(max)d righe: dividilo in più file.") % {"max": MAX_ROWS},
+            field="file",
+        )
+    rows: list[ImportRow] = []
+    groups: dict[tuple[str, dt.date], list[ReportLine]] = defaultdict(list)
+    for line in report.lines:
+        errors = _report_line_errors(line, day)
+        if errors or not line.email:
+            if not errors:
+                errors.append(
+                    _(
+                        "«%(name)s» non ha un indirizzo e-mail nel report: registra la sua "
+                        "presenza a mano dal registro della giornata oppure ignorala."
+                    )
+                    % {"name": line.name or "?"}
+                )
+            rows.append(
+                ImportRow(
+                    line=line.line, person=line.email or line.name, date_text="", errors=errors
+                )
+            )
+            continue
+        line_day = line.join_date or day
+        assert line_day is not None  # a line without a date has an error
+        groups[(line.email, line_day)].append(line)
+
+    sessions_by_date: dict[dt.date, list[Session]] = defaultdict(list)
+    for session in course.sessions.all():
+        sessions_by_date[session.date].append(session)
+    grouped: list[tuple[ImportRow, list[ReportLine]]] = []
+    for (email, date), lines in groups.items():
+        first = min(lines, key=lambda item: item.line)
+        row = ImportRow(line=first.line, person=email, date_text=date.strftime("%d/%m/%Y"))
+        row.entry_text = min(_span(item, date)[0] for item in lines).strftime("%H:%M")
+        row.exit_text = max(_span(item, date)[1] for item in lines).strftime("%H:%M")
+        rows.append(row)
+        grouped.append((row, lines))
+
+    person_rows = [row for row, _lines in grouped]
+    users = _find_users(person_rows)
+    enrollments = {
+        e.user_id: e
+        for e in Enrollment.objects.filter(course=course, user__in=list(users.values()))
+    }
+    for row, lines in grouped:
+        _resolve_person(row, users, enrollments)
+        row_day = parse_date(row.date_text)
+        _resolve_session(row, row_day, sessions_by_date)
+        if row.session is None:
+            continue
+        row.minutes = merged_minutes([_span(item, row_day) for item in lines], row.session)
+        durations = [item.duration for item in lines]
+        if all(duration is not None for duration in durations):
+            # Teams' participants section gives only first join and last leave: the time
+            # actually spent in the meeting (gaps excluded) is a ceiling.
+            spent = sum((d for d in durations if d is not None), dt.timedelta())
+            row.minutes = min(row.minutes, int(spent.total_seconds() // 60))
+        row.minutes_text = str(row.minutes)
+        try:
+            values = validate_attendance_values(session=row.session, minutes=row.minutes)
+        except AttendanceError as exc:
+            row.errors.append(exc.message)
+        else:
+            row.derived_minutes = values.minutes
+    rows.sort(key=lambda row: row.line)
+    return ImportPreview(rows=rows, sha256=sha256, file_format=report.kind)
+
+
+def _report_line_errors(line: ReportLine, day: dt.date | None) -> list[str]:
+    if line.error:
+        return [line.error]
+    if line.join_date is None and day is None:
+        return [
+            _(
+                "Il report indica solo gli orari, non la data: indica la data della giornata "
+                "(nel modulo di caricamento, o con l'opzione --date AAAA-MM-GG)."
+            )
+        ]
+    if day is not None and line.join_date is not None and line.join_date != day:
+        return [
+            _("La riga è del %(found)s, non del %(expected)s.")
+            % {"found": f"{line.join_date:%d/%m/%Y}", "expected": f"{day:%d/%m/%Y}"}
+        ]
+    line_day = line.join_date or day
+    assert line_day is not None
+    start, end = _span(line, line_day)
+    if end < start:
+        return [_("L'orario di uscita precede quello di ingresso.")]
+    return []
+
+
+def _span(line: ReportLine, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    assert line.join is not None and line.leave is not None
+    start = dt.datetime.combine(line.join_date or day, line.join)
+    end = dt.datetime.combine(line.leave_date or line.join_date or day, line.leave)
+    return start, end
+
+
+def merged_minutes(spans: list[tuple[dt.datetime, dt.datetime]], session: Session) -> int:
+    """Whole minutes inside the session covered by the spans, counting overlaps once."""
+    session_start = dt.datetime.combine(session.date, session.start)
+    session_end = dt.datetime.combine(session.date, session.end)
+    clamped = sorted(
+        (max(start, session_start), min(end, session_end))
+        for start, end in spans
+        if min(end, session_end) > max(start, session_start)
+    )
+    total = dt.timedelta()
+    current: tuple[dt.datetime, dt.datetime] | None = None
+    for start, end in clamped:
+        if current is not None and start <= current[1]:
+            current = (current[0], max(current[1], end))
+            continue
+        if current is not None:
+            total += current[1] - current[0]
+        current = (start, end)
+    if current is not None:
+        total += current[1] - current[0]
+    return int(total.total_seconds() // 60)

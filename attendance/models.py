@@ -14,6 +14,9 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Importazione da file")
     ADMIN = "admin", _("Amministrazione")
     SESSION_CHANGE = "session_change", _("Modifica dell'orario della giornata")
+    TEAMS = "teams", _("Report delle presenze di Microsoft Teams")
+    ZOOM = "zoom", _("Report dei partecipanti di Zoom")
+    MEET = "meet", _("Report delle presenze di Google Meet")
 
 
 class Attendance(models.Model):

@@ -366,6 +366,7 @@ def import_attendance_rows(
     file_name: str,
     file_sha256: str,
     valid_only: bool = False,
+    source: str = Source.IMPORT,
 ) -> WriteResult:
     """Write the rows of a parsed import file in one transaction, each change audited.
 
@@ -417,7 +418,7 @@ def import_attendance_rows(
                 session=session,
                 values=values,
                 recorded_by=recorded_by,
-                source=Source.IMPORT,
+                source=source,
                 source_detail=file_name,
                 file_sha256=file_sha256,
             )

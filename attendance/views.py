@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -247,6 +248,15 @@ class ImportView(SecretariatMixin, View):
     def _course(self, slug: str) -> Course:
         return get_object_or_404(Course, slug=slug)
 
+    def _parse(self, course: Course, data: bytes, pending: dict) -> ImportPreview:
+        day = pending.get("day")
+        return parse_attendance_file(
+            course=course,
+            data=data,
+            filename=pending["name"],
+            day=dt.date.fromisoformat(day) if day else None,
+        )
+
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         course = self._course(slug)
         preview: ImportPreview | None = None
@@ -255,7 +265,7 @@ class ImportView(SecretariatMixin, View):
         if loaded is not None:
             pending, data = loaded
             try:
-                preview = parse_attendance_file(course=course, data=data, filename=pending["name"])
+                preview = self._parse(course, data, pending)
             except AttendanceError as exc:
                 messages.error(request, exc.message)
                 self._discard(request, course)
@@ -282,7 +292,8 @@ class ImportView(SecretariatMixin, View):
         try:
             file_format = detect_format(data=data, filename=upload.name)
             # File-level problems (missing columns, unreadable) are reported at once.
-            parse_attendance_file(course=course, data=data, filename=upload.name)
+            day = form.cleaned_data["date"]
+            parse_attendance_file(course=course, data=data, filename=upload.name, day=day)
         except AttendanceError as exc:
             form.add_error("file", exc.message)
             return self._render(request, course, form, None, None, status=400)
@@ -293,6 +304,7 @@ class ImportView(SecretariatMixin, View):
             "sha256": file_sha256(data),
             "name": upload.name[:200],
             "format": file_format,
+            "day": day.isoformat() if day else "",
         }
         store_import_file(name=f"{pending['token']}.{pending['format']}", data=data)
         request.session[self._key(course)] = pending
@@ -309,13 +321,14 @@ class ImportView(SecretariatMixin, View):
             return redirect("attendance:import", slug=course.slug)
         pending, data = loaded
         try:
-            preview = parse_attendance_file(course=course, data=data, filename=pending["name"])
+            preview = self._parse(course, data, pending)
             result = import_attendance_rows(
                 rows=preview.rows,
                 recorded_by=request.user,
                 file_name=pending["name"],
                 file_sha256=pending["sha256"],
                 valid_only=True,
+                source=preview.source,
             )
         except AttendanceError as exc:
             messages.error(request, exc.message)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from core.pagecache import invalidate_course_content
 from courses.models import Course, CourseQuota, ScheduleItem, Session, Teacher
@@ -36,9 +37,14 @@ def _apply_new_times(request, session: Session, new_times: tuple | None) -> None
         update_session_times(session=session, start=start, end=end, changed_by=request.user)
 
 
+# A meeting link typed without a scheme is an https one.
+MEETING_URL_FORMFIELD = {models.URLField: {"assume_scheme": "https"}}
+
+
 class SessionInline(admin.TabularInline):
     model = Session
     extra = 0
+    formfield_overrides = MEETING_URL_FORMFIELD
 
 
 class QuotaInline(admin.TabularInline):
@@ -75,9 +81,10 @@ class ScheduleItemInline(admin.TabularInline):
 
 @admin.register(Session)
 class SessionAdmin(InvalidatesPublicPages):
-    list_display = ("course", "date", "start", "end", "title")
-    list_filter = ("course",)
+    list_display = ("course", "date", "start", "end", "title", "mode")
+    list_filter = ("course", "mode")
     inlines = [ScheduleItemInline]
+    formfield_overrides = MEETING_URL_FORMFIELD
 
     def save_model(self, request, obj, form, change):
         new_times = _hold_back_new_times(form) if change else None

@@ -183,8 +183,16 @@ class CourseQuota(models.Model):
         return f"{self.course.code}: {self.get_organisation_type_display()} ({self.seats})"
 
 
+class SessionMode(models.TextChoices):
+    IN_PRESENZA = "in_presenza", _("In presenza")
+    ONLINE = "online", _("Online")
+    MISTA = "mista", _("Mista (in presenza e online)")
+
+
 class Session(models.Model):
     """One day or half day of a course; its length counts towards the course's total hours."""
+
+    Mode = SessionMode
 
     course = models.ForeignKey(
         Course, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("corso")
@@ -193,6 +201,17 @@ class Session(models.Model):
     start = models.TimeField(_("inizio"))
     end = models.TimeField(_("fine"))
     title = models.CharField(_("titolo"), max_length=250, blank=True)
+    mode = models.CharField(
+        _("modalità"), max_length=16, choices=SessionMode.choices, default=SessionMode.IN_PRESENZA
+    )
+    meeting_url = models.URLField(
+        _("collegamento alla riunione"),
+        blank=True,
+        help_text=_(
+            "Per le giornate online o miste: mostrato solo ai partecipanti con "
+            "iscrizione confermata."
+        ),
+    )
 
     class Meta:
         verbose_name = _("giornata")
@@ -205,6 +224,14 @@ class Session(models.Model):
             models.UniqueConstraint(
                 fields=["course", "date", "start"], name="session_unique_per_course_start"
             ),
+            # A meeting link only for a session held (also) online.
+            models.CheckConstraint(
+                condition=~Q(mode=SessionMode.IN_PRESENZA) | Q(meeting_url=""),
+                name="session_meeting_url_only_online",
+                violation_error_message=_(
+                    "Il collegamento alla riunione si indica solo per le giornate online o miste."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,6 +240,11 @@ class Session(models.Model):
     @property
     def minutes(self) -> int:
         return minutes_between(self.start, self.end)
+
+    @property
+    def is_online(self) -> bool:
+        """Held online, wholly or in part: participants may need the meeting link."""
+        return self.mode != SessionMode.IN_PRESENZA
 
     def starts_at(self) -> dt.datetime:
         return dt.datetime.combine(self.date, self.start, tzinfo=ZoneInfo(settings.TIME_ZONE))

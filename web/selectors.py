@@ -9,7 +9,7 @@ from accounts.models import Profile, User
 from attendance.selectors import AttendanceProgress, get_progress
 from certificates.models import Certificate
 from certificates.selectors import Eligibility, evaluate_eligibility, get_valid_certificate
-from courses.models import Course
+from courses.models import Course, Session
 from courses.selectors import get_course_end
 from enrollment.models import Enrollment
 from enrollment.selectors import EnrollmentPanel, get_enrollment_panel, get_user_enrollment
@@ -27,6 +27,8 @@ class ParticipantBoxes:
     questionnaire: ParticipantStatus | None = None
     certificate: Certificate | None = None
     eligibility: Eligibility | None = None
+    # Sessions held (also) online that have a meeting link: confirmed participants only.
+    meeting_sessions: tuple[Session, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,4 +81,9 @@ def get_participant_boxes(
         questionnaire=questionnaire,
         certificate=certificate,
         eligibility=eligibility,
+        meeting_sessions=tuple(
+            session
+            for session in course.sessions.all()
+            if session.is_online and session.meeting_url
+        ),
     )

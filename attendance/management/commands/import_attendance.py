@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,19 @@ from attendance.services import AttendanceError, import_attendance_rows
 from courses.models import Course
 
 
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            _("Data non valida: «%(value)s» (usa AAAA-MM-GG).") % {"value": value}
+        ) from exc
+
+
 class Command(BaseCommand):
     help = (
-        "Importa le presenze di un corso da un file CSV o XLSX. Se una riga non è valida "
+        "Importa le presenze di un corso da un file CSV o XLSX o dal report delle presenze di "
+        "Microsoft Teams, Zoom o Google Meet. Se una riga non è valida "
         "elenca gli errori, non scrive nulla (salvo --valid-only) ed esce con codice 1."
     )
 
@@ -25,6 +37,16 @@ class Command(BaseCommand):
             "--valid-only",
             action="store_true",
             help="Importa le righe valide anche se altre righe contengono errori.",
+        )
+        parser.add_argument(
+            "--date",
+            type=_iso_date,
+            default=None,
+            metavar="AAAA-MM-GG",
+            help=(
+                "Data della giornata per il report di una riunione online (Teams, Zoom, "
+                "Google Meet): le righe di altre date sono rifiutate."
+            ),
         )
         parser.add_argument(
             "--by",
@@ -55,7 +77,9 @@ class Command(BaseCommand):
             )
         data = path.read_bytes()
         try:
-            preview = parse_attendance_file(course=course, data=data, filename=path.name)
+            preview = parse_attendance_file(
+                course=course, data=data, filename=path.name, day=options["date"]
+            )
         except AttendanceError as exc:
             raise CommandError(exc.message) from exc
 
@@ -76,6 +100,7 @@ class Command(BaseCommand):
                 file_name=f"{path.name} (manage.py import_attendance)",
                 file_sha256=preview.sha256,
                 valid_only=True,
+                source=preview.source,
             )
         except AttendanceError as exc:
             for line, message in exc.row_errors.items():

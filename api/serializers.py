@@ -130,3 +130,13 @@ class CertificateSerializer(serializers.ModelSerializer):
             "sha256",
             "issued_at",
         ]
+
+
+class MyEnrollmentSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    course_code = serializers.CharField(source="course.code")
+    course_title = serializers.CharField(source="course.title")
+
+    class Meta:
+        model = Enrollment
+        fields = ["id", "course", "course_code", "course_title", "status", "created_at"]

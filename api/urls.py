@@ -29,6 +29,8 @@ urlpatterns = [
         views.OrgCertificateDownloadView.as_view(),
         name="org_certificate_download",
     ),
+    path("v1/me/enrollments/", views.MyEnrollmentsView.as_view(), name="my_enrollments"),
+    path("v1/me/certificates/", views.MyCertificatesView.as_view(), name="my_certificates"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

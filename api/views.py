@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,13 +26,15 @@ from api.serializers import (
     CertificateSerializer,
     CourseSerializer,
     EnrollmentSerializer,
+    MyEnrollmentSerializer,
     SessionSerializer,
 )
 from attendance.models import Source
 from attendance.services import AttendanceError, record_attendance
+from certificates.selectors import list_user_certificates
 from courses.models import Course
 from courses.selectors import list_catalogue
-from enrollment.selectors import get_course_status_map
+from enrollment.selectors import get_course_status_map, list_user_enrollments
 
 
 def _course(slug: str) -> Course:
@@ -208,3 +211,29 @@ class OrgCertificateDownloadView(OrgMixin, APIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- Signed-in participant (the site's session) ------------------------------------------------
+
+
+class MeMixin:
+    """The participant's own data, for the site's own pages and apps (read only)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes: list[type] = []
+    request: Request
+
+
+class MyEnrollmentsView(MeMixin, generics.ListAPIView):
+    serializer_class = MyEnrollmentSerializer
+
+    def get_queryset(self) -> Any:
+        return list_user_enrollments(self.request.user.pk)
+
+
+class MyCertificatesView(MeMixin, generics.ListAPIView):
+    serializer_class = CertificateSerializer
+
+    def get_queryset(self) -> Any:
+        return list_user_certificates(self.request.user.pk)

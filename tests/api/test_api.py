@@ -307,3 +307,28 @@ def test_apikey_scope_is_constrained():
 
     with pytest.raises(IntegrityError):
         ApiKey.objects.create(name="x", organisation="y", scope="admin", hashed_key="z")
+
+
+# --- Signed-in participant -----------------------------------------------------------------------
+
+
+def test_a_participant_sees_only_their_own_enrolments_and_certificates(client, world):
+    course, enrollments, certificates = world
+    client.force_login(enrollments[ORG_A].user)
+    mine = client.get("/api/v1/me/enrollments/").json()
+    assert [r["id"] for r in mine["results"]] == [enrollments[ORG_A].pk]
+    assert mine["results"][0]["course"] == course.slug
+    certs = client.get("/api/v1/me/certificates/").json()
+    assert [r["token"] for r in certs["results"]] == [str(certificates[ORG_A].token)]
+
+
+def test_the_participant_endpoints_refuse_anonymous_as_problem(client):
+    response = client.get("/api/v1/me/enrollments/")
+    assert response.status_code == 403
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_an_api_key_does_not_open_the_participant_endpoints(client, key_a):
+    _key, raw = key_a
+    response = client.get("/api/v1/me/certificates/", **_auth(raw))
+    assert response.status_code == 403

@@ -149,6 +149,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api:org_attendance": ("/api/v1/org/courses/{slug}/attendance/", API_KEY_ONLY),
     "api:org_certificates": ("/api/v1/org/courses/{slug}/certificates/", API_KEY_ONLY),
     "api:org_certificate_download": ("/api/v1/org/certificates/{token}/download/", API_KEY_ONLY),
+    # The participant's own data through the site's session; anonymous is refused (403).
+    "api:my_enrollments": ("/api/v1/me/enrollments/", {**SIGNED_IN, ANON: 403}),
+    "api:my_certificates": ("/api/v1/me/certificates/", {**SIGNED_IN, ANON: 403}),
     "api:schema": ("/api/schema/", PUBLIC),
     "api:docs": ("/api/docs/", PUBLIC),
     # The Django admin: staff only (the secretariat is staff, not superuser).

@@ -35,11 +35,23 @@ def list_key_enrollments(*, key: ApiKey, course: Course) -> QuerySet[Enrollment]
     )
 
 
-def list_key_attendance(*, key: ApiKey, course: Course) -> QuerySet[Attendance]:
-    return Attendance.objects.filter(
+def list_key_attendance(
+    *,
+    key: ApiKey,
+    course: Course,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[Attendance]:
+    """A course's presences of the key's organisation's people, optionally by session date."""
+    qs = Attendance.objects.filter(
         enrollment__course=course,
         enrollment__user__profile__organisation__iexact=key.organisation,
-    ).order_by("session__date", "session__start", "enrollment_id")
+    )
+    if date_from is not None:
+        qs = qs.filter(session__date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(session__date__lte=date_to)
+    return qs.order_by("session__date", "session__start", "enrollment_id")
 
 
 def list_key_certificates(*, key: ApiKey, course: Course) -> QuerySet[Certificate]:

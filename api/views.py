@@ -53,6 +53,12 @@ def _date_param(request: Request, name: str) -> dt.date | None:
         ) from None
 
 
+DATE_RANGE = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="Giornate da questa data"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Giornate fino a questa data"),
+]
+
+
 # --- Public --------------------------------------------------------------------------------------
 
 
@@ -62,16 +68,7 @@ class PublicMixin:
     throttle_classes: list[type] = []
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "from", OpenApiTypes.DATE, description="Corsi con giornate da questa data"
-        ),
-        OpenApiParameter(
-            "to", OpenApiTypes.DATE, description="Corsi con giornate fino a questa data"
-        ),
-    ]
-)
+@extend_schema(parameters=DATE_RANGE)
 class CourseListView(PublicMixin, generics.ListAPIView):
     """The published catalogue, with seats."""
 
@@ -138,13 +135,19 @@ class OrgEnrollmentsView(OrgMixin, generics.ListAPIView):
         return selectors.list_key_enrollments(key=self.key, course=_course(self.kwargs["slug"]))
 
 
+@extend_schema(methods=["GET"], parameters=DATE_RANGE)
 class OrgAttendanceView(OrgMixin, generics.ListAPIView):
     """A course's attendance of the key's organisation; POST records one presence (write key)."""
 
     serializer_class = AttendanceSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.list_key_attendance(key=self.key, course=_course(self.kwargs["slug"]))
+        return selectors.list_key_attendance(
+            key=self.key,
+            course=_course(self.kwargs["slug"]),
+            date_from=_date_param(self.request, "from"),
+            date_to=_date_param(self.request, "to"),
+        )
 
     @extend_schema(
         request=AttendanceWriteSerializer,

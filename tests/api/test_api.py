@@ -332,3 +332,12 @@ def test_an_api_key_does_not_open_the_participant_endpoints(client, key_a):
     _key, raw = key_a
     response = client.get("/api/v1/me/certificates/", **_auth(raw))
     assert response.status_code == 403
+
+
+def test_attendance_is_filtered_by_session_date(client, world, key_a):
+    course, _e, _c = world
+    _key, raw = key_a
+    last = course.sessions.order_by("date").last()
+    url = f"/api/v1/org/courses/{course.slug}/attendance/?from={last.date.isoformat()}"
+    body = client.get(url, **_auth(raw)).json()
+    assert [r["session"] for r in body["results"]] == [last.pk]

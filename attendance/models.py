@@ -17,6 +17,7 @@ class Source(models.TextChoices):
     TEAMS = "teams", _("Report delle presenze di Microsoft Teams")
     ZOOM = "zoom", _("Report dei partecipanti di Zoom")
     MEET = "meet", _("Report delle presenze di Google Meet")
+    API = "api", _("API di un ente")
 
 
 class Attendance(models.Model):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("", include("privacy.urls")),
     path("lang/<str:code>/", views.switch_language, name="switch_language"),
+    path("api/", include("api.urls")),
     path("healthz", views.healthz, name="healthz"),
     # The admin's own login view, under the same per-address limit as the site's.
     path("admin/login/", limit_login_failures_per_address(admin.site.login)),

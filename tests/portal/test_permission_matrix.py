@@ -28,6 +28,7 @@ ANON, OWNER, OTHER, STAFF = "anonymous", "owner", "other", "secretariat"
 SECRETARIAT_ONLY = {ANON: 302, OWNER: 403, OTHER: 403, STAFF: 200}
 SIGNED_IN = {ANON: 302, OWNER: 200, OTHER: 200, STAFF: 200}
 PUBLIC = {ANON: 200, OWNER: 200, OTHER: 200, STAFF: 200}
+API_KEY_ONLY = dict.fromkeys(PUBLIC, 401)
 
 # url name → (path template, expected status per role). {slug}, {session}, {enrollment},
 # {token}, {code}, {give_back} are filled from the data below.
@@ -139,6 +140,20 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "switch_language": ("/lang/en/", dict.fromkeys(PUBLIC, 302)),
     "healthz": ("/healthz", PUBLIC),
     "my_data": ("/accounts/my-data/", SIGNED_IN),
+    # The REST API: public reads for everyone; the organisations' endpoints need an API key,
+    # which no page session replaces (401 for every role; scoping by key in tests/api).
+    "api:courses": ("/api/v1/courses/", PUBLIC),
+    "api:course": ("/api/v1/courses/{slug}/", PUBLIC),
+    "api:sessions": ("/api/v1/courses/{slug}/sessions/", PUBLIC),
+    "api:org_enrollments": ("/api/v1/org/courses/{slug}/enrollments/", API_KEY_ONLY),
+    "api:org_attendance": ("/api/v1/org/courses/{slug}/attendance/", API_KEY_ONLY),
+    "api:org_certificates": ("/api/v1/org/courses/{slug}/certificates/", API_KEY_ONLY),
+    "api:org_certificate_download": ("/api/v1/org/certificates/{token}/download/", API_KEY_ONLY),
+    # The participant's own data through the site's session; anonymous is refused (403).
+    "api:my_enrollments": ("/api/v1/me/enrollments/", {**SIGNED_IN, ANON: 403}),
+    "api:my_certificates": ("/api/v1/me/certificates/", {**SIGNED_IN, ANON: 403}),
+    "api:schema": ("/api/schema/", PUBLIC),
+    "api:docs": ("/api/docs/", PUBLIC),
     # The Django admin: staff only (the secretariat is staff, not superuser).
     "admin:index": ("/admin/", {ANON: 302, OWNER: 302, OTHER: 302, STAFF: 200}),
 }

@@ -20,6 +20,7 @@ from accounts.models import User
 from attendance.models import Source
 from attendance.reports import KINDS, MeetingReport, ReportLine, read_meeting_report
 from attendance.services import AttendanceError, validate_attendance_values
+from core.formatting import short_date
 from courses.models import Course, Session
 from enrollment.models import Enrollment
 
@@ -391,7 +392,7 @@ def _resolve_session(
         row.errors.append(str(exc))
         return
     matches = sessions_by_date.get(day, [])
-    label = day.strftime("%d/%m/%Y")
+    label = short_date(day)
     if not matches:
         row.errors.append(_("Il %(date)s non è una giornata del corso.") % {"date": label})
     elif len(matches) > 1:
@@ -500,7 +501,7 @@ def _report_preview(
     grouped: list[tuple[ImportRow, list[ReportLine]]] = []
     for (email, date), lines in groups.items():
         first = min(lines, key=lambda item: item.line)
-        row = ImportRow(line=first.line, person=email, date_text=date.strftime("%d/%m/%Y"))
+        row = ImportRow(line=first.line, person=email, date_text=short_date(date))
         row.entry_text = min(_span(item, date)[0] for item in lines).strftime("%H:%M")
         row.exit_text = max(_span(item, date)[1] for item in lines).strftime("%H:%M")
         rows.append(row)

@@ -6,12 +6,10 @@ Durations and dates come from core.formatting.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 import unicodedata
 
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.formatting import format_duration
@@ -77,8 +75,3 @@ def archive_member_names(pairs: list[tuple[str, str]]) -> list[str]:
         seen.add(name.lower())
         names.append(name)
     return names
-
-
-def timestamp_text(moment: dt.datetime | None) -> str:
-    """A signature time-stamp's time to the second, local time: «02/12/2026 10:15:42»."""
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""

@@ -29,7 +29,6 @@ from certificates.formatting import (
     format_hours,
     group_code,
     mask_name,
-    timestamp_text,
 )
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
@@ -72,7 +71,7 @@ from certificates.signing import verify_p7m
 from certificates.tasks import queue_course_certificates
 from certificates.tsa import get_tsa_ca_pem
 from core.exports import ZipMember, csv_response, file_response, xlsx_response, zip_response
-from core.formatting import long_date, short_datetime
+from core.formatting import long_date, short_date, short_datetime
 from core.permissions import secretariat_required
 from courses.models import Course
 
@@ -162,7 +161,7 @@ def _public_facts(certificate: Certificate) -> PublicFacts:
         revoked_on=revoked_on,
         grouped_code=group_code(certificate.code),
         seal=_seal_text(certificate.seal),
-        timestamp=timestamp_text(certificate.timestamped_at),
+        timestamp=short_datetime(certificate.timestamped_at, seconds=True),
     )
 
 
@@ -252,7 +251,7 @@ def _check_upload(data: bytes) -> UploadOutcome:
         errors=list(result.errors),
         signer=result.signer_subject or "",
         signing_time=signing_time,
-        timestamp=timestamp_text(result.timestamp_time),
+        timestamp=short_datetime(result.timestamp_time, seconds=True),
         timestamp_authority=result.timestamp_authority or "",
     )
 
@@ -405,7 +404,7 @@ def _credit_rows(course: Course) -> list[list[object]]:
                 round(certificate.total_minutes / 60, 2),
                 certificate.fcoas_credits,
                 certificate.serial,
-                timezone.localtime(certificate.issued_at).strftime("%d/%m/%Y"),
+                short_date(certificate.issued_at),
             ]
         )
     return rows
@@ -546,7 +545,7 @@ def triennium_credits_export(request: HttpRequest, start: int, fmt: str) -> Http
             certificate.holder_first_name,
             certificate.course_code,
             certificate.course_title,
-            certificate.last_day.strftime("%d/%m/%Y"),  # type: ignore[attr-defined]
+            short_date(certificate.last_day),  # type: ignore[attr-defined]
             round(certificate.attended_minutes / 60, 2),
             certificate.fcoas_credits,
             get_credit_kind_label(certificate.enrollment.course),

@@ -59,9 +59,21 @@ def long_day(value: dt.date | None) -> str:
     return _localised(value, "l j F Y") if value else ""
 
 
-def short_datetime(value: dt.datetime | None) -> str:
-    """«19/03/2026 09:30» in local time, for exports and technical details."""
-    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+def short_datetime(value: dt.datetime | None, *, seconds: bool = False) -> str:
+    """«19/03/2026 09:30» (or «19/03/2026 09:30:15») in local time, for exports and technical
+    details such as a signature time-stamp."""
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+
+
+def short_date(value: dt.date | dt.datetime | None) -> str:
+    """«19/03/2026»; a moment is first taken to local time. For exports."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return value.strftime("%d/%m/%Y")
 
 
 def _join(items: list[str]) -> str:

@@ -21,7 +21,6 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from certificates.formatting import timestamp_text
 from certificates.models import Certificate, PreviousCertificateFile
 from certificates.seal import get_ca_pem
 from certificates.services import issue_certificate, revoke_certificate
@@ -34,6 +33,7 @@ from certificates.signing import (
 )
 from certificates.tasks import upgrade_certificates_to_bt_task
 from certificates.timestamping import TimestampError, request_timestamp
+from core.formatting import short_datetime
 from portal.celery import app
 from tests.certificates.conftest import free_port, openssl_verify, requires_openssl, run_tsa
 
@@ -180,7 +180,7 @@ def test_verify_page_by_code_shows_the_timestamp_time(client, use_tsa, eligible)
 
     content = response.content.decode()
     assert "Marca temporale" in content
-    assert timestamp_text(certificate.timestamped_at) in content
+    assert short_datetime(certificate.timestamped_at, seconds=True) in content
 
 
 def test_verify_page_by_upload_checks_and_shows_the_timestamp(client, use_tsa, eligible):
@@ -190,7 +190,7 @@ def test_verify_page_by_upload_checks_and_shows_the_timestamp(client, use_tsa, e
 
     assert "Firma valida: il file è integro" in content
     assert "Marca temporale verificata" in content
-    assert timestamp_text(certificate.timestamped_at) in content
+    assert short_datetime(certificate.timestamped_at, seconds=True) in content
     assert "Test TSA" in content
 
 
@@ -280,7 +280,7 @@ def test_tsa_down_issues_bb_then_the_beat_task_upgrades_to_bt(
     assert certificate.serial in old_page
     new_page = _upload(client, certificate.filename, new)
     assert "Firma valida: il file è integro" in new_page
-    assert timestamp_text(upgraded.timestamped_at) in new_page
+    assert short_datetime(upgraded.timestamped_at, seconds=True) in new_page
     # and: a second run has nothing left to do
     assert upgrade_certificates_to_bt_task.delay().get() == 0
     assert PreviousCertificateFile.objects.count() == 1

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.mail import build_email, recipient_language
 from courses.calendar import course_to_ics
+from enrollment.check_in import check_in_qr_png
 from enrollment.models import Enrollment, Notification
 from enrollment.tokens import make_give_back_token
 
@@ -31,6 +32,11 @@ def _texts(notification: Notification) -> tuple[str, list[str]]:
         return _("Iscrizione confermata: %(title)s") % {"title": title}, [
             _("la tua iscrizione al corso «%(title)s» è confermata.") % {"title": course.title},
             _("In allegato trovi il calendario delle giornate da importare nella tua agenda."),
+            _(
+                "Trovi in allegato anche il tuo codice QR personale: mostralo alla segreteria "
+                "all'entrata e all'uscita di ogni giornata in aula. È anche nella pagina «Le mie "
+                "iscrizioni», da dove puoi stamparlo."
+            ),
         ]
     if kind == Kind.WAITLISTED:
         return _("Sei in lista d'attesa: %(title)s") % {"title": title}, [
@@ -106,4 +112,5 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     ):
         filename = f"{course.file_stem}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")
+        message.attach(f"qr-{course.file_stem}.png", check_in_qr_png(enrollment), "image/png")
     return message

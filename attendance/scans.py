@@ -287,10 +287,6 @@ def record_manual_scan(
     )
 
 
-def _session_end(session: Session) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(session.date, session.end))
-
-
 def close_open_entries(*, now: dt.datetime | None = None) -> int:
     """Close, at the session's end, every entry still open once the session has ended; each
     closure is flagged for the secretariat to confirm. Returns how many; safe to run again."""
@@ -306,7 +302,7 @@ def close_open_entries(*, now: dt.datetime | None = None) -> int:
     for session_id, enrollment_id in list(candidates):
         with transaction.atomic(durable=True):
             session = _lock_session(session_id)
-            end = _session_end(session)
+            end = session.ends_at()
             if end > now:
                 continue
             scans = list(Scan.objects.filter(session=session, enrollment_id=enrollment_id))

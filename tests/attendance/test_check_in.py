@@ -11,6 +11,7 @@ import time_machine
 from django.conf import settings
 
 from attendance.models import Attendance, AttendanceChange, Scan, Source
+from attendance.personal_data import export_personal_data
 from attendance.scans import (
     AUTO,
     close_open_entries,
@@ -314,3 +315,20 @@ def test_search_finds_confirmed_participants_by_surname_or_codice_fiscale(sessio
         person
     ]
     assert search_session_participants(session, "x") == []  # too short to search
+
+
+def test_a_persons_data_export_lists_their_scans_only(session, person, staff):
+    other = EnrollmentFactory(course=session.course)
+    scan(session, person, "entry", at(9), staff)
+    scan(session, other, "entry", at(9), staff)
+    exported = export_personal_data(person.user)["check_ins"]
+    assert exported == [
+        {
+            "course": session.course.code,
+            "date": "2031-03-12",
+            "kind": "entry",
+            "at": at(9).astimezone(dt.UTC).isoformat(),
+            "source": "qr",
+            "automatic": False,
+        }
+    ]

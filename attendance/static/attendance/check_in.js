@@ -66,9 +66,10 @@
     return checked ? checked.value : "entry";
   }
 
-  function show(text, ok) {
+  // state: "success", "danger" (refused) or "warning" (waiting in the queue).
+  function show(text, state) {
     result.textContent = text;
-    result.className = "check-in-result alert " + (ok ? "alert-success" : "alert-danger");
+    result.className = "check-in-result alert alert-" + state;
   }
 
   function post(item) {
@@ -107,7 +108,7 @@
           saveQueue(loadQueue().filter(function (queued) {
             return queued.nonce !== item.nonce;
           }));
-          show(data.message || msg.msgError, Boolean(data.ok));
+          show(data.message || msg.msgError, data.ok ? "success" : "danger");
           if (typeof data.inside === "number" && item.url === msg.scanUrl) {
             insideCount.textContent = String(data.inside);
           }
@@ -119,7 +120,7 @@
       })
       .catch(function () {
         flushing = false;
-        show(msg.msgQueued, false);
+        show(msg.msgQueued, "warning");
         queueCount.textContent = String(loadQueue().length);
       });
   }

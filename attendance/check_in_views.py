@@ -60,7 +60,7 @@ def _result_message(result: ScanResult) -> str:
 
 
 def _page_url(session: Session, query: str = "") -> str:
-    params = {"session": session.pk, **({"q": query} if query else {})}
+    params = {"session": str(session.pk), **({"q": query} if query else {})}
     url = reverse("attendance:check_in", kwargs={"slug": session.course.slug})
     return f"{url}?{urlencode(params)}"
 

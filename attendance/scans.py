@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from attendance.models import Scan, Source
 from attendance.selectors import open_entries
 from attendance.services import AttendanceError, AttendanceValues, _lock_session, _write
+from core.formatting import short_date
 from courses.models import Session, minutes_between
 from enrollment.errors import EnrollmentError
 from enrollment.models import Enrollment
@@ -145,10 +146,7 @@ def _check_time(session: Session, scanned_at: dt.datetime) -> None:
     if timezone.localtime(scanned_at).date() != session.date:
         raise AttendanceError(
             _("La giornata scelta è del %(day)s, non del giorno della scansione (%(scan)s).")
-            % {
-                "day": f"{session.date:%d/%m/%Y}",
-                "scan": f"{timezone.localtime(scanned_at):%d/%m/%Y}",
-            }
+            % {"day": short_date(session.date), "scan": short_date(scanned_at)}
         )
 
 

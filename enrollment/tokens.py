@@ -68,11 +68,9 @@ def enrollment_from_check_in_token(token: str) -> Enrollment:
         data = signing.loads(token, salt=CHECK_IN_SALT)
     except signing.BadSignature as exc:
         raise EnrollmentError(_("Il codice QR non è valido.")) from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
         raise EnrollmentError(_("Il codice QR non è valido."))
-    enrollment = (
-        Enrollment.objects.select_related("course", "user").filter(pk=data.get("e")).first()
-    )
+    enrollment = Enrollment.objects.select_related("course", "user").filter(pk=data["e"]).first()
     if enrollment is None:
         raise EnrollmentError(_("Il codice QR non è valido."))
     if data.get("v") != _give_back_version(enrollment):

@@ -180,6 +180,7 @@
     stream = null;
     window.clearTimeout(timer);
     video.srcObject = null;
+    video.hidden = true;
     cameraButton.textContent = msg.msgStart;
     cameraStatus.textContent = msg.msgCameraOff;
   }
@@ -194,6 +195,7 @@
       .then(function (media) {
         stream = media;
         video.srcObject = media;
+        video.hidden = false;
         return video.play();
       })
       .then(function () {

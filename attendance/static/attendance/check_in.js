@@ -14,7 +14,8 @@
   }
   var QUEUE_KEY = "corsipa.check-in.queue";
   // The same code in the same mode is not sent again for this long (ms): it is still in view.
-  var DEBOUNCE_MS = 5000;
+  // (The server also ignores the same person scanned again within a minute.)
+  var DEBOUNCE_MS = 10000;
   var SCAN_EVERY_MS = 200;
   var RETRY_EVERY_MS = 15000;
   var POLL_EVERY_MS = 10000;

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from attendance.models import Attendance, AttendanceChange, Scan
@@ -233,9 +233,25 @@ def count_inside(session: Session) -> int:
 
 
 def list_exits_to_confirm(session: Session) -> QuerySet[Scan]:
-    """Exits closed automatically at the session's end that nobody has confirmed yet."""
+    """Exits closed automatically at the session's end that nobody has confirmed yet.
+
+    An automatic exit counts only if it closes an entry: when a real exit scanned earlier
+    reached the server after it (a device that was offline), it closes nothing and needs no
+    confirmation.
+    """
+    previous_kind = (
+        Scan.objects.filter(
+            session=OuterRef("session"),
+            enrollment=OuterRef("enrollment"),
+            scanned_at__lt=OuterRef("scanned_at"),
+        )
+        .order_by("-scanned_at", "-pk")
+        .values("kind")[:1]
+    )
     return (
         Scan.objects.filter(session=session, automatic=True, confirmed_at__isnull=True)
+        .annotate(previous_kind=Subquery(previous_kind))
+        .filter(previous_kind=Scan.Kind.ENTRY)
         .select_related("enrollment__user")
         .order_by("enrollment__user__last_name", "enrollment__user__first_name", "pk")
     )

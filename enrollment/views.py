@@ -17,11 +17,12 @@ from core.pagecache import cached_course_content
 from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
-from courses.selectors import get_course_for_page
+from courses.selectors import get_course_for_page, get_course_schedule
 from enrollment import services
 from enrollment.check_in import check_in_qr_png, check_in_qr_svg
 from enrollment.forms import BulkActionForm, EnrollmentFilterForm
 from enrollment.models import Enrollment
+from enrollment.rules import has_check_in_code
 from enrollment.selectors import (
     get_availability,
     list_course_enrollments,
@@ -81,12 +82,16 @@ def my_enrollments(request: HttpRequest) -> HttpResponse:
 def _own_confirmed_enrollment(request: HttpRequest, pk: int) -> Enrollment:
     # Scoped to the signed-in user, so someone else's code (the secretariat's too) is not found;
     # a cancelled or unconfirmed enrolment has no code.
-    return get_object_or_404(
-        Enrollment.objects.select_related("course", "user"),
+    enrollment = get_object_or_404(
+        Enrollment.objects.select_related("course", "user").prefetch_related("course__sessions"),
         pk=pk,
         user=request.user,
         status=Enrollment.Status.CONFIRMED,
     )
+    schedule = get_course_schedule(enrollment.course)
+    if not has_check_in_code(enrollment, meets_in_person=schedule.meets_in_person):
+        raise Http404
+    return enrollment
 
 
 @login_required

@@ -252,6 +252,17 @@ def test_the_secretariat_confirms_an_automatic_exit(session, person, staff):
         confirm_automatic_exit(session=session, scan_id=entry.pk, confirmed_by=staff)
 
 
+def test_a_real_exit_uploaded_after_the_automatic_one_settles_it(session, person, staff):
+    # The exit was scanned offline at 11:00 and reached the server only after the beat task had
+    # closed the entry at 13:00: the real exit counts and nothing is left to confirm.
+    scan(session, person, "entry", at(9), staff)
+    close_open_entries(now=at(13))
+    assert len(list_exits_to_confirm(session)) == 1
+    scan(session, person, "exit", at(11), staff)
+    assert row(person, session).minutes == 120
+    assert list(list_exits_to_confirm(session)) == []
+
+
 def test_the_beat_task_is_scheduled():
     assert settings.CELERY_BEAT_SCHEDULE["close-open-check-ins"]["task"] == (
         "attendance.tasks.close_open_entries_task"

@@ -135,9 +135,19 @@ def test_secretariat_scans_entry_and_exit_and_the_minutes_reach_the_register(cam
     e2e.step("queued", office)
     assert not Scan.objects.filter(kind=Scan.Kind.EXIT).exists()
 
-    # and is sent when the network is back, counted at the time it was scanned
+    # when the network is back but the sign-in has expired meanwhile: the scan stays queued
+    # and the page says what to do
+    cookies = office.context.cookies()
+    office.context.clear_cookies()
     office.clock.set_fixed_time(now)
     office.context.set_offline(False)
+    expect(result).to_contain_text("accesso è scaduto", timeout=20_000)
+    expect(office.locator("#check-in-queue")).to_have_text("1")
+    e2e.step("signed-out", office)
+
+    # and once signed in again it is sent, counted at the time it was scanned
+    office.context.add_cookies(cookies)
+    office.reload()
     expect(result).to_have_text(
         f"Uscita registrata: Lucia Ferrari, alle {exit_at:%H:%M}.", timeout=20_000
     )

@@ -8,6 +8,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
+from courses.models import SessionMode
 from enrollment.errors import EnrollmentError
 from enrollment.models import Enrollment
 from enrollment.services import cancel_enrollment, enroll_participant
@@ -117,3 +118,24 @@ def test_the_confirmation_email_carries_the_code_as_a_png(
     content, mimetype = attachments[png_name]
     assert mimetype == "image/png" and content.startswith(b"\x89PNG")
     assert "codice QR personale" in message.body
+
+
+def test_an_online_only_course_has_no_code_to_show_or_send(
+    client, mailoutbox, django_capture_on_commit_callbacks, course
+):
+    # Nobody checks in at a door for a course held entirely online.
+    course.sessions.update(mode=SessionMode.ONLINE)
+    user = ParticipantFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = enroll_participant(user=user, course=course)
+    (message,) = mailoutbox
+    assert not [name for name, _, _ in message.attachments if name.endswith(".png")]
+    assert "codice QR" not in message.body
+    client.force_login(user)
+    assert "Codice QR per l'aula" not in client.get(reverse("enrollment:mine")).content.decode()
+    assert client.get(reverse("enrollment:check_in_code", args=[enrollment.pk])).status_code == 404
+    # One session in the room (mista) is enough for a code.
+    session = course.sessions.order_by("date").first()
+    session.mode = SessionMode.MISTA
+    session.save(update_fields=["mode"])
+    assert client.get(reverse("enrollment:check_in_code", args=[enrollment.pk])).status_code == 200

@@ -100,9 +100,15 @@
     var item = items[0];
     post(item)
       .then(function (response) {
-        if (response.status >= 500 || response.status === 403) {
-          // A server hiccup or an expired sign-in: keep the scan and try again later.
+        if (response.status >= 500) {
+          // A server hiccup: keep the scan and try again later.
           throw new Error("retry");
+        }
+        var type = response.headers.get("Content-Type") || "";
+        if (response.redirected || response.status === 403 || type.indexOf("json") === -1) {
+          // An expired sign-in (redirected to the login page) or a CSRF token rotated by a new
+          // sign-in: keep the scan, and tell the operator what to do.
+          throw new Error("signed-out");
         }
         return response.json().then(function (data) {
           // Answered, accepted or refused: the scan leaves the queue either way.
@@ -119,9 +125,9 @@
         flushing = false;
         flush();
       })
-      .catch(function () {
+      .catch(function (error) {
         flushing = false;
-        show(msg.msgQueued, "warning");
+        show(error && error.message === "signed-out" ? msg.msgSignedOut : msg.msgQueued, "warning");
         queueCount.textContent = String(loadQueue().length);
       });
   }

@@ -29,7 +29,9 @@ def _check_in_code_line() -> str:
 
 def _with_check_in_code(enrollment: Enrollment) -> bool:
     schedule = get_course_schedule(enrollment.course)
-    return has_check_in_code(enrollment, meets_in_person=schedule.meets_in_person)
+    return has_check_in_code(
+        enrollment, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+    )
 
 
 def _texts(notification: Notification, *, with_code: bool) -> tuple[str, list[str]]:

@@ -105,7 +105,8 @@ def cancellation_problem(
     return None
 
 
-def has_check_in_code(enrollment: Enrollment, *, meets_in_person: bool) -> bool:
-    """A personal QR code for the room: for a confirmed enrolment in a course with at least one
-    session in presenza or mista (an online-only course has no door to check in at)."""
-    return enrollment.is_confirmed and meets_in_person
+def has_check_in_code(enrollment: Enrollment, *, meets_in_person: bool, ended: bool) -> bool:
+    """A personal QR code for the room: for a confirmed enrolment in a course, not yet ended,
+    with at least one session in presenza or mista (an online-only course has no door to check
+    in at)."""
+    return enrollment.is_confirmed and meets_in_person and not ended

@@ -228,7 +228,9 @@ def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
                 enrollment=e,
                 waitlist_position=positions.get(e.pk),
                 can_cancel=cancellation_problem(e, course_started=schedule.has_started()) is None,
-                has_check_in_code=has_check_in_code(e, meets_in_person=schedule.meets_in_person),
+                has_check_in_code=has_check_in_code(
+                    e, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+                ),
             )
         )
     return rows

@@ -89,7 +89,9 @@ def _own_confirmed_enrollment(request: HttpRequest, pk: int) -> Enrollment:
         status=Enrollment.Status.CONFIRMED,
     )
     schedule = get_course_schedule(enrollment.course)
-    if not has_check_in_code(enrollment, meets_in_person=schedule.meets_in_person):
+    if not has_check_in_code(
+        enrollment, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+    ):
         raise Http404
     return enrollment
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import signing
 from django.urls import reverse
 
@@ -139,3 +140,16 @@ def test_an_online_only_course_has_no_code_to_show_or_send(
     session.mode = SessionMode.MISTA
     session.save(update_fields=["mode"])
     assert client.get(reverse("enrollment:check_in_code", args=[enrollment.pk])).status_code == 200
+
+
+def test_the_code_is_withdrawn_once_the_course_has_ended(client, course):
+    enrollment = EnrollmentFactory(course=course)
+    url = reverse("enrollment:check_in_code", args=[enrollment.pk])
+    last = course.sessions.order_by("-date", "-start").first()
+    with time_machine.travel(last.ends_at() - dt.timedelta(seconds=1)):
+        client.force_login(enrollment.user)
+        assert client.get(url).status_code == 200
+    with time_machine.travel(last.ends_at()):
+        client.force_login(enrollment.user)
+        assert client.get(url).status_code == 404
+        assert "Codice QR per l'aula" not in client.get(reverse("enrollment:mine")).content.decode()

@@ -47,11 +47,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     # Only the owner sees their QR code: anyone else's is not found, the secretariat's included.
     "enrollment:check_in_code": (
-        "/my/enrollments/{enrollment}/qr/",
+        "/my/enrollments/{upcoming_enrollment}/qr/",
         {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
     ),
     "enrollment:check_in_png": (
-        "/my/enrollments/{enrollment}/qr.png",
+        "/my/enrollments/{upcoming_enrollment}/qr.png",
         {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
     ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
@@ -220,11 +220,14 @@ def world():
         )
     CompletionFactory(enrollment=enrollment)
     certificate, _created = issue_certificate(enrollment=enrollment)
+    # The QR code for the room exists only until the course ends: the owner's next course.
+    upcoming = EnrollmentFactory(user=owner, course=CourseFactory())
     users = {ANON: None, OWNER: owner, OTHER: ParticipantFactory(), STAFF: SecretariatFactory()}
     values = {
         "slug": course.slug,
         "session": course.sessions.first().pk,
         "enrollment": enrollment.pk,
+        "upcoming_enrollment": upcoming.pk,
         "user": owner.pk,
         "token": certificate.token,
         "code": certificate.code,

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from attendance.forms import AttendanceAdminForm
-from attendance.models import Attendance, AttendanceChange, Source
+from attendance.models import Attendance, AttendanceChange, Scan, Source
 from attendance.services import record_attendance
 
 
@@ -79,6 +79,40 @@ class AttendanceChangeAdmin(admin.ModelAdmin):
         "attendance__enrollment__user",
         "attendance__session__course",
         "changed_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Scan)
+class ScanAdmin(admin.ModelAdmin):
+    """Entries and exits at the venue: read only, append only (written by attendance.scans)."""
+
+    list_display = (
+        "scanned_at",
+        "session",
+        "enrollment",
+        "kind",
+        "source",
+        "automatic",
+        "confirmed_at",
+        "scanned_by",
+        "received_at",
+    )
+    list_filter = ("kind", "source", "automatic")
+    search_fields = ("enrollment__user__email", "enrollment__user__last_name")
+    list_select_related = (
+        "session__course",
+        "enrollment__user",
+        "enrollment__course",
+        "scanned_by",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -18,6 +18,8 @@ class Source(models.TextChoices):
     ZOOM = "zoom", _("Report dei partecipanti di Zoom")
     MEET = "meet", _("Report delle presenze di Google Meet")
     API = "api", _("API di un ente")
+    QR = "qr", _("Scansione del codice QR")
+    MANUAL = "manual", _("Entrata o uscita registrata a mano")
 
 
 class Attendance(models.Model):
@@ -120,3 +122,80 @@ class AttendanceChange(models.Model):
     @property
     def is_creation(self) -> bool:
         return self.old_minutes is None
+
+
+class Scan(models.Model):
+    """One append-only entry or exit at the venue, at the time it was scanned.
+
+    A participant's minutes for a session are derived from all their scans there
+    (attendance.scans) and written to Attendance through the audited service.
+    """
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", _("Entrata")
+        EXIT = "exit", _("Uscita")
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="scans", verbose_name=_("giornata")
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="scans", verbose_name=_("iscrizione")
+    )
+    kind = models.CharField(_("tipo"), max_length=8, choices=Kind.choices)
+    scanned_at = models.DateTimeField(
+        _("ora della scansione"),
+        help_text=_("L'ora del dispositivo al momento della scansione, anche se inviata dopo."),
+    )
+    received_at = models.DateTimeField(_("ricevuta il"))
+    # From the scanning page, one per scan: the same upload sent twice is recorded once.
+    nonce = models.UUIDField(_("identificativo della scansione"))
+    source = models.CharField(_("origine"), max_length=16, choices=Source.choices)
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrata da"),
+        help_text=_("Vuoto: il sistema."),
+    )
+    automatic = models.BooleanField(
+        _("uscita automatica"),
+        default=False,
+        help_text=_("Uscita non registrata, chiusa alla fine della giornata: da confermare."),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confermata da"),
+    )
+    confirmed_at = models.DateTimeField(_("confermata il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scansione")
+        verbose_name_plural = _("scansioni")
+        constraints = [
+            models.UniqueConstraint(fields=["nonce"], name="scan_unique_nonce"),
+            models.CheckConstraint(
+                condition=Q(automatic=False) | Q(kind="exit"), name="scan_automatic_only_exit"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(automatic=True),
+                name="scan_confirmed_only_automatic",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["session", "enrollment", "scanned_at"], name="scan_person_session_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.kind} {self.scanned_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.automatic and self.confirmed_at is None

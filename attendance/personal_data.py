@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from attendance.models import Attendance
+from attendance.models import Attendance, Scan
 from core.personal_data import iso
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def export_personal_data(user: User) -> dict[str, Any]:
-    """The person's attendance, session by session."""
+    """The person's attendance, session by session, and their entries and exits at the venue."""
     attendance = (
         Attendance.objects.filter(enrollment__user=user)
         .select_related("session", "enrollment__course")
@@ -30,7 +30,20 @@ def export_personal_data(user: User) -> dict[str, Any]:
                 "exit": iso(a.exit),
             }
             for a in attendance
-        ]
+        ],
+        "check_ins": [
+            {
+                "course": scan.enrollment.course.code,
+                "date": iso(scan.session.date),
+                "kind": scan.kind,
+                "at": iso(scan.scanned_at),
+                "source": scan.source,
+                "automatic": scan.automatic,
+            }
+            for scan in Scan.objects.filter(enrollment__user=user)
+            .select_related("session", "enrollment__course")
+            .order_by("scanned_at", "pk")
+        ],
     }
 
 

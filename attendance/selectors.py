@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from attendance.models import Attendance, AttendanceChange
+from attendance.models import Attendance, AttendanceChange, Scan
 from courses.models import Course, Session
 from courses.selectors import get_course_total_minutes, get_total_minutes
 from enrollment.models import Enrollment
@@ -204,3 +206,80 @@ def list_attendance_history(enrollment: Enrollment) -> QuerySet[AttendanceChange
         .select_related("attendance__session", "changed_by")
         .order_by("-changed_at", "-pk")
     )
+
+
+def open_entries() -> QuerySet[Scan]:
+    """Entries with no later scan of the same person in the same session: who is inside."""
+    later = Scan.objects.filter(
+        session=OuterRef("session"),
+        enrollment=OuterRef("enrollment"),
+        scanned_at__gt=OuterRef("scanned_at"),
+    )
+    return Scan.objects.filter(kind=Scan.Kind.ENTRY).exclude(Exists(later))
+
+
+def list_inside(session: Session) -> QuerySet[Scan]:
+    """The open entries of a session (one per person inside), by surname."""
+    return (
+        open_entries()
+        .filter(session=session)
+        .select_related("enrollment__user")
+        .order_by("enrollment__user__last_name", "enrollment__user__first_name", "pk")
+    )
+
+
+def count_inside(session: Session) -> int:
+    return open_entries().filter(session=session).values("enrollment").distinct().count()
+
+
+def list_exits_to_confirm(session: Session) -> QuerySet[Scan]:
+    """Exits closed automatically at the session's end that nobody has confirmed yet.
+
+    An automatic exit counts only if it closes an entry: when a real exit scanned earlier
+    reached the server after it (a device that was offline), it closes nothing and needs no
+    confirmation.
+    """
+    previous_kind = (
+        Scan.objects.filter(
+            session=OuterRef("session"),
+            enrollment=OuterRef("enrollment"),
+            scanned_at__lt=OuterRef("scanned_at"),
+        )
+        .order_by("-scanned_at", "-pk")
+        .values("kind")[:1]
+    )
+    return (
+        Scan.objects.filter(session=session, automatic=True, confirmed_at__isnull=True)
+        .annotate(previous_kind=Subquery(previous_kind))
+        .filter(previous_kind=Scan.Kind.ENTRY)
+        .select_related("enrollment__user")
+        .order_by("enrollment__user__last_name", "enrollment__user__first_name", "pk")
+    )
+
+
+def search_session_participants(session: Session, query: str) -> list[Enrollment]:
+    """Confirmed participants of the session's course whose surname contains `query` or whose
+    codice fiscale is `query`; at most 20."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    return list(
+        list_confirmed_enrollments(session.course).filter(
+            Q(user__last_name__icontains=query) | Q(user__profile__codice_fiscale__iexact=query)
+        )[:20]
+    )
+
+
+def get_default_session(course: Course, today: dt.date | None = None) -> Session | None:
+    """The session the scanning page opens on: today's (the first one still running), else the
+    next one, else the last one."""
+    today = today or timezone.localdate()
+    sessions = list(course.sessions.order_by("date", "start"))
+    todays = [s for s in sessions if s.date == today]
+    if todays:
+        now = timezone.localtime().time()
+        return next((s for s in todays if s.end > now), todays[-1])
+    upcoming = [s for s in sessions if s.date > today]
+    if upcoming:
+        return upcoming[0]
+    return sessions[-1] if sessions else None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attendance import views
+from attendance import check_in_views, views
 
 app_name = "attendance"
 
@@ -21,6 +21,31 @@ urlpatterns = [
         "segreteria/courses/<slug:slug>/attendance/import/",
         views.ImportView.as_view(),
         name="import",
+    ),
+    path(
+        "segreteria/courses/<slug:slug>/check-in/",
+        check_in_views.CheckInPageView.as_view(),
+        name="check_in",
+    ),
+    path(
+        "segreteria/sessions/<int:pk>/check-in/scan/",
+        check_in_views.ScanView.as_view(),
+        name="check_in_scan",
+    ),
+    path(
+        "segreteria/sessions/<int:pk>/check-in/inside/",
+        check_in_views.InsideView.as_view(),
+        name="check_in_inside",
+    ),
+    path(
+        "segreteria/sessions/<int:pk>/check-in/manual/",
+        check_in_views.ManualCheckInView.as_view(),
+        name="check_in_manual",
+    ),
+    path(
+        "segreteria/sessions/<int:pk>/check-in/confirm/",
+        check_in_views.ConfirmExitView.as_view(),
+        name="check_in_confirm",
     ),
     path("segreteria/sessions/<int:pk>/register/", views.RegisterView.as_view(), name="register"),
     path(

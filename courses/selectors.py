@@ -8,7 +8,7 @@ from django.db.models import Min, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from core.formatting import format_duration
-from courses.models import Course, ScheduleItem, Session
+from courses.models import Course, ScheduleItem, Session, SessionMode
 
 
 def list_catalogue() -> QuerySet[Course]:
@@ -55,6 +55,8 @@ class CourseSchedule:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     last_session_starts_at: dt.datetime | None = None
+    # At least one session meets in a room (in presenza or mista), where people check in.
+    meets_in_person: bool = False
 
     def has_started(self, now: dt.datetime | None = None) -> bool:
         return self.starts_at is not None and (now or timezone.now()) >= self.starts_at
@@ -87,6 +89,7 @@ def get_course_schedule(course: Course) -> CourseSchedule:
         starts_at=min((s.starts_at() for s in sessions), default=None),
         ends_at=max((s.ends_at() for s in sessions), default=None),
         last_session_starts_at=max((s.starts_at() for s in sessions), default=None),
+        meets_in_person=any(s.mode != SessionMode.ONLINE for s in sessions),
     )
 
 

@@ -10,13 +10,31 @@ from django.utils.translation import gettext as _
 
 from core.mail import build_email, recipient_language
 from courses.calendar import course_to_ics
+from courses.selectors import get_course_schedule
+from enrollment.check_in import check_in_qr_png
 from enrollment.models import Enrollment, Notification
+from enrollment.rules import has_check_in_code
 from enrollment.tokens import make_give_back_token
 
 Kind = Notification.Kind
 
 
-def _texts(notification: Notification) -> tuple[str, list[str]]:
+def _check_in_code_line() -> str:
+    return _(
+        "Trovi in allegato anche il tuo codice QR personale: mostralo alla segreteria "
+        "all'entrata e all'uscita di ogni giornata in aula. È anche nella pagina «Le mie "
+        "iscrizioni», da dove puoi stamparlo."
+    )
+
+
+def _with_check_in_code(enrollment: Enrollment) -> bool:
+    schedule = get_course_schedule(enrollment.course)
+    return has_check_in_code(
+        enrollment, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+    )
+
+
+def _texts(notification: Notification, *, with_code: bool) -> tuple[str, list[str]]:
     enrollment = notification.enrollment
     course = enrollment.course
     title = f"{course.code} – {course.title}"
@@ -31,6 +49,7 @@ def _texts(notification: Notification) -> tuple[str, list[str]]:
         return _("Iscrizione confermata: %(title)s") % {"title": title}, [
             _("la tua iscrizione al corso «%(title)s» è confermata.") % {"title": course.title},
             _("In allegato trovi il calendario delle giornate da importare nella tua agenda."),
+            *([_check_in_code_line()] if with_code else []),
         ]
     if kind == Kind.WAITLISTED:
         return _("Sei in lista d'attesa: %(title)s") % {"title": title}, [
@@ -80,7 +99,8 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     enrollment = notification.enrollment
     user, course = enrollment.user, enrollment.course
     with recipient_language(user.language):
-        subject, paragraphs = _texts(notification)
+        with_code = _with_check_in_code(enrollment)
+        subject, paragraphs = _texts(notification, with_code=with_code)
         message = build_email(
             to=user.email,
             subject=subject,
@@ -106,4 +126,6 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     ):
         filename = f"{course.file_stem}.ics"
         message.attach(filename, course_to_ics(course), "text/calendar")
+        if with_code:
+            message.attach(f"qr-{course.file_stem}.png", check_in_qr_png(enrollment), "image/png")
     return message

@@ -103,3 +103,10 @@ def cancellation_problem(
     if course_started and not by_secretariat:
         return str(_("Il corso è già iniziato: per annullare scrivi alla segreteria."))
     return None
+
+
+def has_check_in_code(enrollment: Enrollment, *, meets_in_person: bool, ended: bool) -> bool:
+    """A personal QR code for the room: for a confirmed enrolment in a course, not yet ended,
+    with at least one session in presenza or mista (an online-only course has no door to check
+    in at)."""
+    return enrollment.is_confirmed and meets_in_person and not ended

@@ -29,6 +29,7 @@ from enrollment.rules import (
     cancellation_problem,
     deadline_problem,
     eligibility_problem,
+    has_check_in_code,
     quota_key_for,
     reenrollment_problem,
     seat_is_free,
@@ -186,6 +187,7 @@ class MyEnrollmentRow:
     enrollment: Enrollment
     waitlist_position: int | None
     can_cancel: bool
+    has_check_in_code: bool = False
 
 
 def _waitlist_positions(enrollment_ids: list[int]) -> dict[int, int]:
@@ -218,14 +220,20 @@ def list_my_enrollment_rows(user_id: int) -> list[MyEnrollmentRow]:
     enrollments = list(list_user_enrollments(user_id))
     waiting = [e.pk for e in enrollments if e.status == Enrollment.Status.WAITLISTED]
     positions = _waitlist_positions(waiting) if waiting else {}
-    return [
-        MyEnrollmentRow(
-            enrollment=e,
-            waitlist_position=positions.get(e.pk),
-            can_cancel=cancellation_problem(e, course_started=course_has_started(e.course)) is None,
+    rows = []
+    for e in enrollments:
+        schedule = get_course_schedule(e.course)
+        rows.append(
+            MyEnrollmentRow(
+                enrollment=e,
+                waitlist_position=positions.get(e.pk),
+                can_cancel=cancellation_problem(e, course_started=schedule.has_started()) is None,
+                has_check_in_code=has_check_in_code(
+                    e, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+                ),
+            )
         )
-        for e in enrollments
-    ]
+    return rows
 
 
 def list_enrollment_history(enrollment: Enrollment) -> QuerySet[EnrollmentChange]:

@@ -47,3 +47,37 @@ def enrollment_from_give_back_token(token: str) -> Enrollment:
             )
         )
     return enrollment
+
+
+# The personal code shown at the venue (QR). It never expires by itself: it stops working when
+# the enrolment is cancelled (checked at scan time) or made again (the version changes).
+CHECK_IN_SALT = "enrollment.check-in"
+
+
+def make_check_in_token(enrollment: Enrollment) -> str:
+    """The signed token in a participant's QR code: the enrolment and its version, no name."""
+    return signing.dumps(
+        {"e": enrollment.pk, "v": _give_back_version(enrollment)}, salt=CHECK_IN_SALT
+    )
+
+
+def enrollment_from_check_in_token(token: str) -> Enrollment:
+    """The enrolment a scanned code is for; EnrollmentError if it is forged or from before the
+    person enrolled again. Whether the enrolment is still confirmed is the caller's check."""
+    try:
+        data = signing.loads(token, salt=CHECK_IN_SALT)
+    except signing.BadSignature as exc:
+        raise EnrollmentError(_("Il codice QR non è valido.")) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+        raise EnrollmentError(_("Il codice QR non è valido."))
+    enrollment = Enrollment.objects.select_related("course", "user").filter(pk=data["e"]).first()
+    if enrollment is None:
+        raise EnrollmentError(_("Il codice QR non è valido."))
+    if data.get("v") != _give_back_version(enrollment):
+        raise EnrollmentError(
+            _(
+                "Il codice QR non vale più: la persona si è iscritta di nuovo al corso e ha "
+                "ricevuto un nuovo codice."
+            )
+        )
+    return enrollment

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -16,10 +17,12 @@ from core.pagecache import cached_course_content
 from core.permissions import secretariat_required
 from courses.calendar import course_to_ics
 from courses.models import Course
-from courses.selectors import get_course_for_page
+from courses.selectors import get_course_for_page, get_course_schedule
 from enrollment import services
+from enrollment.check_in import check_in_qr_png, check_in_qr_svg
 from enrollment.forms import BulkActionForm, EnrollmentFilterForm
 from enrollment.models import Enrollment
+from enrollment.rules import has_check_in_code
 from enrollment.selectors import (
     get_availability,
     list_course_enrollments,
@@ -74,6 +77,51 @@ def enroll(request: HttpRequest, slug: str) -> HttpResponse:
 def my_enrollments(request: HttpRequest) -> HttpResponse:
     rows = list_my_enrollment_rows(request.user.pk)
     return render(request, "enrollment/mine.html", {"rows": rows})
+
+
+def _own_confirmed_enrollment(request: HttpRequest, pk: int) -> Enrollment:
+    # Scoped to the signed-in user, so someone else's code (the secretariat's too) is not found;
+    # a cancelled or unconfirmed enrolment has no code.
+    enrollment = get_object_or_404(
+        Enrollment.objects.select_related("course", "user").prefetch_related("course__sessions"),
+        pk=pk,
+        user=request.user,
+        status=Enrollment.Status.CONFIRMED,
+    )
+    schedule = get_course_schedule(enrollment.course)
+    if not has_check_in_code(
+        enrollment, meets_in_person=schedule.meets_in_person, ended=schedule.has_ended()
+    ):
+        raise Http404
+    return enrollment
+
+
+@login_required
+def check_in_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """The participant's personal QR code for the venue, on a page made to be printed."""
+    enrollment = _own_confirmed_enrollment(request, pk)
+    return render(
+        request,
+        "enrollment/check_in_code.html",
+        {
+            "enrollment": enrollment,
+            "course": enrollment.course,
+            "sessions": list(enrollment.course.sessions.order_by("date", "start")),
+            # segno's own markup: only paths built from the signed token, nothing user-typed.
+            "qr_svg": mark_safe(check_in_qr_svg(enrollment)),  # noqa: S308
+        },
+    )
+
+
+@login_required
+def check_in_png(request: HttpRequest, pk: int) -> HttpResponse:
+    enrollment = _own_confirmed_enrollment(request, pk)
+    return file_response(
+        check_in_qr_png(enrollment),
+        filename=f"qr-{enrollment.course.file_stem}.png",
+        content_type="image/png",
+        inline=True,
+    )
 
 
 @login_required

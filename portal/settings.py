@@ -332,6 +332,11 @@ CELERY_BEAT_SCHEDULE["purge-stale-attendance-imports"] = {
     "task": "attendance.tasks.purge_stale_imports_task",
     "schedule": 60 * 60,
 }
+# Entries nobody scanned out of are closed at their session's end, within 15 minutes of it.
+CELERY_BEAT_SCHEDULE["close-open-check-ins"] = {
+    "task": "attendance.tasks.close_open_entries_task",
+    "schedule": 15 * 60,
+}
 
 # --- Questionnaire -------------------------------------------------------------------------------
 # Results are shown only from this many responses and only once the questionnaire has closed,

@@ -217,6 +217,7 @@ PAGES: dict[str, Visit] = {
     "profile": Visit("participant", "/accounts/profile/"),
     "my-enrollments": Visit("participant", "/my/enrollments/"),
     "my-attendance": Visit("participant", "/courses/{ended_course}/my-attendance/"),
+    "my-check-in-code": Visit("participant", "/my/enrollments/{enrollment}/qr/"),
     "questionnaire-form": Visit("participant", "/courses/{ended_course}/questionnaire/"),
     "my-certificates": Visit("graduate", "/certificates/"),
     # Secretariat
@@ -229,6 +230,10 @@ PAGES: dict[str, Visit] = {
         "secretariat", "/segreteria/sessions/{session}/register/", needs=("enrollment",)
     ),
     "attendance-import": Visit("secretariat", ENDED + "/attendance/import/"),
+    # The scanning page with a search by surname answered (the camera is the e2e check-in's).
+    "check-in": Visit(
+        "secretariat", ENDED + "/check-in/?session={session}&q=Esposito", needs=("enrollment",)
+    ),
     "questionnaire-results": Visit(
         "secretariat", ENDED + "/questionnaire/", needs=("certificate",)
     ),

@@ -45,6 +45,15 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/my/enrollments/{enrollment}/cancel/",
         {ANON: 302, OWNER: 405, OTHER: 405, STAFF: 405},
     ),
+    # Only the owner sees their QR code: anyone else's is not found, the secretariat's included.
+    "enrollment:check_in_code": (
+        "/my/enrollments/{upcoming_enrollment}/qr/",
+        {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
+    ),
+    "enrollment:check_in_png": (
+        "/my/enrollments/{upcoming_enrollment}/qr.png",
+        {ANON: 302, OWNER: 200, OTHER: 404, STAFF: 404},
+    ),
     "enrollment:give_back": ("/enrollments/give-back/{give_back}/", PUBLIC),
     "web:secretariat": ("/segreteria/", SECRETARIAT_ONLY),
     "web:accessibility": ("/accessibilita/", PUBLIC),
@@ -89,6 +98,24 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "attendance:import": ("/segreteria/courses/{slug}/attendance/import/", SECRETARIAT_ONLY),
     "attendance:register": ("/segreteria/sessions/{session}/register/", SECRETARIAT_ONLY),
+    "attendance:check_in": ("/segreteria/courses/{slug}/check-in/", SECRETARIAT_ONLY),
+    "attendance:check_in_inside": (
+        "/segreteria/sessions/{session}/check-in/inside/",
+        SECRETARIAT_ONLY,
+    ),
+    # POST only: the secretariat's GET is refused by method, everyone else's before it.
+    "attendance:check_in_scan": (
+        "/segreteria/sessions/{session}/check-in/scan/",
+        {**SECRETARIAT_ONLY, STAFF: 405},
+    ),
+    "attendance:check_in_manual": (
+        "/segreteria/sessions/{session}/check-in/manual/",
+        {**SECRETARIAT_ONLY, STAFF: 405},
+    ),
+    "attendance:check_in_confirm": (
+        "/segreteria/sessions/{session}/check-in/confirm/",
+        {**SECRETARIAT_ONLY, STAFF: 405},
+    ),
     "attendance:sign_in_sheet": (
         "/segreteria/sessions/{session}/sign-in-sheet.pdf",
         SECRETARIAT_ONLY,
@@ -193,11 +220,14 @@ def world():
         )
     CompletionFactory(enrollment=enrollment)
     certificate, _created = issue_certificate(enrollment=enrollment)
+    # The QR code for the room exists only until the course ends: the owner's next course.
+    upcoming = EnrollmentFactory(user=owner, course=CourseFactory())
     users = {ANON: None, OWNER: owner, OTHER: ParticipantFactory(), STAFF: SecretariatFactory()}
     values = {
         "slug": course.slug,
         "session": course.sessions.first().pk,
         "enrollment": enrollment.pk,
+        "upcoming_enrollment": upcoming.pk,
         "user": owner.pk,
         "token": certificate.token,
         "code": certificate.code,

@@ -214,6 +214,20 @@ def test_account_with_the_same_codice_fiscale_is_linked_after_its_password(clien
     assert _signed_in_as(client) == existing.pk
 
 
+def test_a_pending_link_belongs_to_the_session_that_came_back(client, provider):
+    from django.test import Client
+
+    ProfileFactory(codice_fiscale=CF, user__email="anna@comune.example.org")
+    sign_in(client)
+    stranger = Client()
+
+    page = stranger.get("/accounts/oidc/link/")
+    posted = stranger.post("/accounts/oidc/link/", {"password": PASSWORD})
+
+    assert page["Location"] == posted["Location"] == "/accounts/login/"
+    assert not OidcIdentity.objects.exists()
+
+
 def test_linking_is_throttled_like_the_login(client, provider):
     ProfileFactory(codice_fiscale=CF, user__email="anna@comune.example.org")
     sign_in(client)

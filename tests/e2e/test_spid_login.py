@@ -1,4 +1,4 @@
-""""Entra con SPID" in a real browser, through a real OpenID Connect provider (node-oidc-provider),
+""" "Entra con SPID" in a real browser, through a real OpenID Connect provider (node-oidc-provider),
 to an enrolment; then out again, at the provider too."""
 
 from __future__ import annotations
@@ -108,9 +108,7 @@ def test_participant_signs_in_with_spid_enrols_and_signs_out_at_the_provider(
     aside.get_by_role("button", name="Iscriviti", exact=True).click()
     expect(aside).to_contain_text(re.compile(r"La tua iscrizione:\s*Confermata"))
     e2e.step("enrolled")
-    assert Enrollment.objects.get(user=user, course=course).status == (
-        Enrollment.Status.CONFIRMED
-    )
+    assert Enrollment.objects.get(user=user, course=course).status == (Enrollment.Status.CONFIRMED)
 
     # when she signs out, the provider asks to end its session too, then sends her back
     page.get_by_role("button", name="Esci").click()

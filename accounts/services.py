@@ -365,6 +365,10 @@ _EMAIL_TAKEN_ERROR = _(
     "L'indirizzo e-mail inviato dal servizio di identità appartiene a un account intestato a un "
     "altro codice fiscale: non possiamo collegarlo. Contatta la segreteria."
 )
+_IDENTITY_CHANGED_ERROR = _(
+    "Il codice fiscale inviato dal servizio di identità non corrisponde a quello dell'account "
+    "collegato. Contatta la segreteria."
+)
 _NO_EMAIL_ERROR = _(
     "Il servizio di identità non ha inviato un indirizzo e-mail, che serve per creare l'account. "
     "Aggiungi un indirizzo e-mail alla tua identità digitale oppure registrati con e-mail e "
@@ -396,7 +400,7 @@ def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSi
             profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
             if profile.codice_fiscale and profile.codice_fiscale != person.codice_fiscale:
                 # The provider now says another person: refuse rather than guess.
-                raise AccountError(str(_EMAIL_TAKEN_ERROR))
+                raise AccountError(str(_IDENTITY_CHANGED_ERROR))
             _record_verified(user=user, profile=profile, person=person, method=method)
             identity.last_login_at = timezone.now()
             identity.save(update_fields=["last_login_at"])

@@ -200,6 +200,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "next": next_url,
             "profile_complete": instance.is_complete,
+            "verified_by": instance.get_verified_by_display() if instance.verified_by else "",
+            "verified_at": instance.verified_at,
             "has_second_factor": is_secretariat(request.user),
         },
     )

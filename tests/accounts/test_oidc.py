@@ -468,3 +468,31 @@ def test_erasure_forgets_the_identity(client, provider):
     assert not OidcIdentity.objects.exists()
     profile = Profile.objects.get(user=user)
     assert profile.verified_fields == [] and profile.codice_fiscale == ""
+
+
+def test_profile_says_what_was_verified_and_the_export_lists_the_identity(client, provider):
+    from accounts.personal_data import export_personal_data
+
+    sign_in(client)
+    user = User.objects.get()
+
+    page = client.get("/accounts/profile/").content.decode()
+    data = export_personal_data(user)
+
+    assert "verificati con SPID" in page
+    assert data["digital_identities"][0]["subject"] == "spid-anna"
+    assert data["profile"]["verified_by"] == "spid"
+
+
+def test_a_known_identity_whose_codice_fiscale_changed_is_refused(client, provider):
+    sign_in(client)
+    client.logout()
+    provider.control(
+        mode="good", person={**ANNA, "fiscal_number": f"TINIT-{demo_codice_fiscale(905)}"}
+    )
+
+    response = sign_in(client)
+
+    assert response.status_code == 400 and "non corrisponde" in response.content.decode()
+    assert _signed_in_as(client) is None
+    assert Profile.objects.get().codice_fiscale == CF

@@ -496,3 +496,30 @@ def test_a_known_identity_whose_codice_fiscale_changed_is_refused(client, provid
     assert response.status_code == 400 and "non corrisponde" in response.content.decode()
     assert _signed_in_as(client) is None
     assert Profile.objects.get().codice_fiscale == CF
+
+
+def test_settings_refuse_an_issuer_without_client_credentials_and_open_form_action():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    )
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("OIDC_")}
+        clean.update(env, DEBUG="1", DJANGO_SETTINGS_MODULE="portal.settings")
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=root, env=clean, capture_output=True, text=True
+        )
+
+    missing = run(OIDC_ISSUER="https://iam.example.org/OIDC")
+    assert missing.returncode != 0 and "OIDC_CLIENT_SECRET" in missing.stderr
+
+    ok = run(OIDC_ISSUER="https://iam.example.org/OIDC", OIDC_CLIENT_ID="a", OIDC_CLIENT_SECRET="b")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "[\"'self'\", 'https://iam.example.org']"

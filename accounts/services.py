@@ -380,8 +380,10 @@ def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSi
     """Find or create the account of a person who signed in with SPID or CIE.
 
     - A known identity (issuer, subject) signs into its account; the names are refreshed.
-    - An account with the same codice fiscale, or with the same e-mail address and no other
-      codice fiscale, is never taken over silently: its password must be confirmed once
+    - An account whose codice fiscale this provider already vouched for (through another
+      identity: SPID, then CIE) gets this identity too.
+    - Any other account with the same codice fiscale, or with the same e-mail address and no
+      other codice fiscale, is never taken over silently: its password must be confirmed once
       (`link_oidc_identity`). An account registered but never activated is not anyone's yet:
       it becomes this person's, as a new sign-up would make it.
     - Otherwise a new active account is created, with the verified data filled in.
@@ -406,14 +408,28 @@ def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSi
             identity.save(update_fields=["last_login_at"])
             return OidcSignIn(user=user)
         same_cf = (
-            Profile.objects.select_related("user")
+            Profile.objects.select_for_update()
+            .select_related("user")
             .filter(codice_fiscale=person.codice_fiscale)
             .first()
         )
         if same_cf is not None:
-            if not same_cf.user.is_active:
+            user = same_cf.user
+            if not user.is_active:
                 raise AccountError(str(_INACTIVE_ERROR))
-            return OidcSignIn(link_to=same_cf.user)
+            if (
+                "codice_fiscale" in same_cf.verified_fields
+                and OidcIdentity.objects.filter(user=user, issuer=issuer).exists()
+            ):
+                # The same provider already vouched for this codice fiscale on this account
+                # (SPID first, now CIE, which the proxy names with another subject): the same
+                # person, who may have no password to confirm.
+                _record_verified(user=user, profile=same_cf, person=person, method=method)
+                OidcIdentity.objects.create(
+                    user=user, issuer=issuer, subject=person.subject, last_login_at=timezone.now()
+                )
+                return OidcSignIn(user=user)
+            return OidcSignIn(link_to=user)
         if not person.email:
             raise AccountError(str(_NO_EMAIL_ERROR))
         same_email = User.objects.select_for_update().filter(email__iexact=person.email).first()

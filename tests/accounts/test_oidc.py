@@ -124,6 +124,43 @@ def test_second_login_of_the_same_person_opens_the_same_account(client, provider
     assert response.status_code == 302
 
 
+def test_spid_then_cie_with_another_subject_opens_the_same_account(client, provider):
+    sign_in(client, method="spid")
+    first = _signed_in_as(client)
+    client.logout()
+    provider.control(mode="good", person={**ANNA, "sub": "cie-anna"})
+
+    sign_in(client, method="cie")
+
+    assert _signed_in_as(client) == first
+    assert set(OidcIdentity.objects.values_list("subject", flat=True)) == {"spid-anna", "cie-anna"}
+    assert Profile.objects.get().verified_by == "cie"
+
+
+def test_a_typed_codice_fiscale_is_not_enough_to_link_without_the_password(client, provider):
+    # An account whose codice fiscale was typed by hand (not vouched for) and another subject.
+    ProfileFactory(codice_fiscale=CF)
+    provider.control(mode="good", person={**ANNA, "sub": "someone"})
+
+    response = sign_in(client)
+
+    assert response["Location"] == "/accounts/oidc/link/"
+    assert _signed_in_as(client) is None and not OidcIdentity.objects.exists()
+
+
+def test_extra_authorization_parameters_per_button(client, provider, settings):
+    settings.OIDC_SPID_AUTHORIZE_PARAMS = "idp_hint=spid"
+    settings.OIDC_CIE_AUTHORIZE_PARAMS = "idp_hint=cie&prompt=login"
+
+    _go_to_provider(client, "spid")
+    spid = provider.last()["authorize"]
+    _go_to_provider(client, "cie")
+    cie = provider.last()["authorize"]
+
+    assert spid["idp_hint"] == "spid" and "prompt" not in spid
+    assert cie["idp_hint"] == "cie" and cie["prompt"] == "login"
+
+
 def test_a_complete_profile_goes_to_the_page_asked_for(client, provider):
     sign_in(client)
     user = User.objects.get()

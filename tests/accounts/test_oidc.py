@@ -458,6 +458,8 @@ def test_password_login_can_be_kept_for_staff_only(client, settings, provider):
 
     client.logout()
     assert client.get("/accounts/signup/")["Location"] == "/accounts/login/"
+    # No page offers the sign-up any more.
+    assert 'href="/accounts/signup/"' not in client.get("/accounts/login/").content.decode()
 
 
 def test_logout_ends_the_session_at_the_provider_too(client, provider):

@@ -9,7 +9,7 @@ PORT ?= 8000
 # Shared libraries WeasyPrint loads at run time (PDF certificates and sign-in sheets).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core
 
-.PHONY: run test lint format sysdeps install install-dev migrate seed messages worker beat clean
+.PHONY: run test test-deps lint format sysdeps install install-dev migrate seed messages worker beat clean
 
 # The portal is in production mode unless DEBUG is set: the development targets set it (and so
 # use the embedded default: SQLite, a generated SECRET_KEY, localhost). `DEBUG=0 make ...` wins.
@@ -19,8 +19,16 @@ run: sysdeps install migrate seed
 	@echo "Serving Corsi PA on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: lint
+test: lint test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# node-oidc-provider for the SPID/CIE tests, as locked in tests/support/oidc/package-lock.json.
+OIDC_TEST_PROVIDER := tests/support/oidc
+test-deps:
+	@if command -v npm >/dev/null; then \
+	  [ $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json -nt $(OIDC_TEST_PROVIDER)/package-lock.json ] \
+	  || (cd $(OIDC_TEST_PROVIDER) && npm ci --no-audit --no-fund); \
+	else echo "npm not found: the tests that need node-oidc-provider are skipped"; fi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import two_factor
-from accounts.models import Profile, RetentionPolicy, User
+from accounts.models import OidcIdentity, Profile, RetentionPolicy, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -25,6 +25,19 @@ class UserEditForm(UserChangeForm):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
+    readonly_fields = ("verified_fields", "verified_at", "verified_by")
+
+
+class OidcIdentityInline(admin.TabularInline):
+    """SPID/CIE identities: shown, and removable (unlinking), never typed in by hand."""
+
+    model = OidcIdentity
+    extra = 0
+    fields = ("issuer", "subject", "created_at", "last_login_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -34,7 +47,7 @@ class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
-    inlines = [ProfileInline]
+    inlines = [ProfileInline, OidcIdentityInline]
     actions = ["reset_second_factor"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),

@@ -3,18 +3,39 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PROFILE_FIELDS, Profession, Profile
 from accounts.validators import normalise_codice_fiscale, validate_codice_fiscale
+from core.permissions import is_secretariat
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("Indirizzo e-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not settings.PASSWORD_LOGIN_ENABLED and not is_secretariat(user):
+            # Participants sign in with SPID or CIE; the form stays for the secretariat.
+            raise forms.ValidationError(
+                _("I partecipanti accedono con SPID o CIE: usa i pulsanti qui sopra."),
+                code="password_login_disabled",
+            )
+
+
+class OidcLinkForm(forms.Form):
+    """The password of an existing account, confirmed once before SPID/CIE is linked to it."""
+
+    password = forms.CharField(
+        label=_("Password dell'account esistente"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
 
@@ -118,6 +139,12 @@ class ProfileForm(forms.ModelForm):
         for name in Profile.REQUIRED_FOR_ENROLMENT:
             self.fields[name].required = True
         self.order_fields(["first_name", "last_name", *self.Meta.fields])
+        # What SPID or CIE vouched for is shown but not editable; a disabled field also ignores
+        # whatever is posted for it (and update_profile() keeps the verified value anyway).
+        for name in self.instance.verified_fields:
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Dato verificato con SPID o CIE.")
 
     def clean_codice_fiscale(self) -> str:
         value = normalise_codice_fiscale(self.cleaned_data.get("codice_fiscale", ""))

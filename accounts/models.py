@@ -129,6 +129,15 @@ class OrganisationType(models.TextChoices):
     OTHER = "altro", _("Altro")
 
 
+class IdentityMethod(models.TextChoices):
+    SPID = "spid", "SPID"
+    CIE = "cie", "CIE"
+
+
+# Which of a person's data an identity provider can vouch for (Profile.verified_fields).
+VERIFIABLE_FIELDS = ("codice_fiscale", "first_name", "last_name", "email")
+
+
 class Profile(models.Model):
     """What the organiser needs to know about a participant to enrol and certify them."""
 
@@ -160,6 +169,15 @@ class Profile(models.Model):
     )
     numero_iscrizione = models.CharField(
         _("numero di iscrizione all'Albo"), max_length=30, blank=True
+    )
+    # Filled from SPID or CIE (accounts.services.sign_in_with_oidc): the fields the identity
+    # provider vouched for, which the person cannot change on the profile.
+    verified_fields = models.JSONField(
+        _("dati verificati"), default=list, blank=True, help_text=_("Da SPID o CIE.")
+    )
+    verified_at = models.DateTimeField(_("dati verificati il"), null=True, blank=True)
+    verified_by = models.CharField(
+        _("dati verificati con"), max_length=10, choices=IdentityMethod.choices, blank=True
     )
     updated_at = models.DateTimeField(_("aggiornato il"), auto_now=True)
 
@@ -194,6 +212,33 @@ class Profile(models.Model):
         if self.profession == Profession.OTHER and self.profession_other:
             return self.profession_other
         return self.get_profession_display()
+
+
+class OidcIdentity(models.Model):
+    """A person as the OpenID Connect provider (SPID/CIE through the IAM proxy) knows them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="oidc_identities",
+        verbose_name=_("utente"),
+    )
+    issuer = models.CharField(_("emittente"), max_length=255)
+    subject = models.CharField(_("identificativo presso l'emittente"), max_length=255)
+    created_at = models.DateTimeField(_("collegata il"), default=timezone.now)
+    last_login_at = models.DateTimeField(_("ultimo accesso"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identità SPID/CIE")
+        verbose_name_plural = _("identità SPID/CIE")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="oidcidentity_unique_issuer_subject"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.issuer})"
 
 
 class RetentionPolicy(models.Model):

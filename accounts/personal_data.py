@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from accounts.models import PROFILE_FIELDS, Profile, User
+from accounts.models import PROFILE_FIELDS, OidcIdentity, Profile, User
 from core.personal_data import iso
 
 
@@ -24,11 +24,25 @@ def export_personal_data(user: User) -> dict[str, Any]:
             "last_login": iso(user.last_login),
         },
         "profile": {field: getattr(profile, field) for field in PROFILE_FIELDS}
+        | {
+            "verified_fields": profile.verified_fields,
+            "verified_by": profile.verified_by,
+            "verified_at": iso(profile.verified_at),
+        }
         if profile
         else None,
+        "digital_identities": [
+            {
+                "issuer": identity.issuer,
+                "subject": identity.subject,
+                "linked_at": iso(identity.created_at),
+                "last_login": iso(identity.last_login_at),
+            }
+            for identity in OidcIdentity.objects.filter(user=user).order_by("pk")
+        ],
     }
 
 
 def rows_naming(user: User) -> list[models.Model]:
     """This app's rows whose admin representation shows the person."""
-    return [user, *Profile.objects.filter(user=user)]
+    return [user, *Profile.objects.filter(user=user), *OidcIdentity.objects.filter(user=user)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
@@ -8,15 +10,16 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower, Trim
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PROFILE_FIELDS, Profile, User
-from accounts.validators import normalise_codice_fiscale
+from accounts.models import PROFILE_FIELDS, OidcIdentity, Profile, User
+from accounts.validators import normalise_codice_fiscale, validate_codice_fiscale
 
 
 class AccountError(Exception):
@@ -132,10 +135,20 @@ def activate_user(*, uidb64: str, token: str, password: str) -> User:
 
 
 def update_profile(*, user: User, first_name: str, last_name: str, **fields: Any) -> Profile:
-    """Save the participant's names and profile in one transaction."""
+    """Save the participant's names and profile in one transaction.
+
+    What SPID or CIE vouched for (`Profile.verified_fields`) keeps its value, whatever is sent.
+    """
     fields["codice_fiscale"] = normalise_codice_fiscale(fields.get("codice_fiscale", ""))
     with transaction.atomic():
         profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        verified = set(profile.verified_fields)
+        if "first_name" in verified:
+            first_name = user.first_name
+        if "last_name" in verified:
+            last_name = user.last_name
+        if "codice_fiscale" in verified:
+            fields["codice_fiscale"] = profile.codice_fiscale
         user.first_name, user.last_name = first_name.strip(), last_name.strip()
         user.save(update_fields=["first_name", "last_name"])
         changed = [name for name in PROFILE_FIELDS if name in fields]
@@ -240,5 +253,253 @@ def anonymise_user(*, user: User) -> None:
             ordine_regionale="",
             numero_iscrizione="",
         )
+        Profile.objects.filter(user=user).update(
+            verified_fields=[], verified_at=None, verified_by=""
+        )
+        OidcIdentity.objects.filter(user=user).delete()
         forget_login_records(email=old_email)
         end_sessions(user_pk=user.pk)
+
+
+# --- SPID and CIE through the OpenID Connect provider (accounts.oidc) ---------------------------
+
+# SPID sends the fiscal number as "TINIT-<codice fiscale>" (ETSI natural person identifier).
+FISCAL_NUMBER_CLAIMS = ("fiscal_number", "https://attributes.eid.gov.it/fiscal_number")
+_FISCAL_NUMBER_PREFIX = "TINIT-"
+
+
+@dataclass(frozen=True)
+class OidcPerson:
+    """The person an ID token describes, in the profile's terms."""
+
+    subject: str
+    codice_fiscale: str
+    first_name: str
+    last_name: str
+    email: str
+
+    def as_session(self) -> dict[str, str]:
+        return {
+            "subject": self.subject,
+            "codice_fiscale": self.codice_fiscale,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+        }
+
+
+def person_from_claims(claims: Mapping[str, Any]) -> OidcPerson:
+    """Map the ID token's claims to the profile; AccountError without a valid codice fiscale."""
+    raw = next((str(claims[name]) for name in FISCAL_NUMBER_CLAIMS if claims.get(name)), "")
+    if raw.upper().startswith(_FISCAL_NUMBER_PREFIX):
+        raw = raw[len(_FISCAL_NUMBER_PREFIX) :]
+    codice_fiscale = normalise_codice_fiscale(raw)
+    try:
+        if not codice_fiscale:
+            raise ValidationError("missing")
+        validate_codice_fiscale(codice_fiscale)
+    except ValidationError as exc:
+        raise AccountError(
+            str(
+                _(
+                    "Il servizio di identità non ha inviato un codice fiscale personale valido: "
+                    "non possiamo farti accedere con questa identità."
+                )
+            )
+        ) from exc
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise AccountError(str(_("Il servizio di identità non ha indicato chi sei.")))
+    email = User.objects.normalize_email(str(claims.get("email") or "").strip()).lower()
+    return OidcPerson(
+        subject=subject,
+        codice_fiscale=codice_fiscale,
+        first_name=str(claims.get("given_name") or "").strip()[:150],
+        last_name=str(claims.get("family_name") or "").strip()[:150],
+        email=email,
+    )
+
+
+@dataclass(frozen=True)
+class OidcSignIn:
+    """The outcome of a return from the provider: sign `user` in, or confirm `link_to` first."""
+
+    user: User | None = None
+    link_to: User | None = None
+    created: bool = False
+
+
+def _record_verified(*, user: User, profile: Profile, person: OidcPerson, method: str) -> None:
+    """Write what the provider vouched for onto the account and profile (locked by the caller)."""
+    verified = ["codice_fiscale"]
+    user_fields = []
+    if person.first_name:
+        user.first_name = person.first_name
+        verified.append("first_name")
+        user_fields.append("first_name")
+    if person.last_name:
+        user.last_name = person.last_name
+        verified.append("last_name")
+        user_fields.append("last_name")
+    if person.email and person.email == user.email.lower():
+        verified.append("email")
+    if user_fields:
+        user.save(update_fields=user_fields)
+    profile.codice_fiscale = person.codice_fiscale
+    profile.verified_fields = verified
+    profile.verified_at = timezone.now()
+    profile.verified_by = method
+    profile.save(
+        update_fields=[
+            "codice_fiscale",
+            "verified_fields",
+            "verified_at",
+            "verified_by",
+            "updated_at",
+        ]
+    )
+
+
+_INACTIVE_ERROR = _("L'account collegato a questa identità è disattivato. Contatta la segreteria.")
+_EMAIL_TAKEN_ERROR = _(
+    "L'indirizzo e-mail inviato dal servizio di identità appartiene a un account intestato a un "
+    "altro codice fiscale: non possiamo collegarlo. Contatta la segreteria."
+)
+_IDENTITY_CHANGED_ERROR = _(
+    "Il codice fiscale inviato dal servizio di identità non corrisponde a quello dell'account "
+    "collegato. Contatta la segreteria."
+)
+_NO_EMAIL_ERROR = _(
+    "Il servizio di identità non ha inviato un indirizzo e-mail, che serve per creare l'account. "
+    "Aggiungi un indirizzo e-mail alla tua identità digitale oppure registrati con e-mail e "
+    "password."
+)
+
+
+def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSignIn:
+    """Find or create the account of a person who signed in with SPID or CIE.
+
+    - A known identity (issuer, subject) signs into its account; the names are refreshed.
+    - An account whose codice fiscale this provider already vouched for (through another
+      identity: SPID, then CIE) gets this identity too.
+    - Any other account with the same codice fiscale, or with the same e-mail address and no
+      other codice fiscale, is never taken over silently: its password must be confirmed once
+      (`link_oidc_identity`). An account registered but never activated is not anyone's yet:
+      it becomes this person's, as a new sign-up would make it.
+    - Otherwise a new active account is created, with the verified data filled in.
+    """
+    with transaction.atomic(durable=True):
+        identity = (
+            OidcIdentity.objects.select_for_update()
+            .select_related("user")
+            .filter(issuer=issuer, subject=person.subject)
+            .first()
+        )
+        if identity is not None:
+            user = identity.user
+            if not user.is_active:
+                raise AccountError(str(_INACTIVE_ERROR))
+            profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+            if profile.codice_fiscale and profile.codice_fiscale != person.codice_fiscale:
+                # The provider now says another person: refuse rather than guess.
+                raise AccountError(str(_IDENTITY_CHANGED_ERROR))
+            _record_verified(user=user, profile=profile, person=person, method=method)
+            identity.last_login_at = timezone.now()
+            identity.save(update_fields=["last_login_at"])
+            return OidcSignIn(user=user)
+        same_cf = (
+            Profile.objects.select_for_update()
+            .select_related("user")
+            .filter(codice_fiscale=person.codice_fiscale)
+            .first()
+        )
+        if same_cf is not None:
+            user = same_cf.user
+            if not user.is_active:
+                raise AccountError(str(_INACTIVE_ERROR))
+            if (
+                "codice_fiscale" in same_cf.verified_fields
+                and OidcIdentity.objects.filter(user=user, issuer=issuer).exists()
+            ):
+                # The same provider already vouched for this codice fiscale on this account
+                # (SPID first, now CIE, which the proxy names with another subject): the same
+                # person, who may have no password to confirm.
+                _record_verified(user=user, profile=same_cf, person=person, method=method)
+                OidcIdentity.objects.create(
+                    user=user, issuer=issuer, subject=person.subject, last_login_at=timezone.now()
+                )
+                return OidcSignIn(user=user)
+            return OidcSignIn(link_to=user)
+        if not person.email:
+            raise AccountError(str(_NO_EMAIL_ERROR))
+        same_email = User.objects.select_for_update().filter(email__iexact=person.email).first()
+        if same_email is not None and not _never_activated(same_email):
+            other_cf = (
+                Profile.objects.filter(user=same_email)
+                .values_list("codice_fiscale", flat=True)
+                .first()
+            )
+            if other_cf:
+                raise AccountError(str(_EMAIL_TAKEN_ERROR))
+            if not same_email.is_active:
+                raise AccountError(str(_INACTIVE_ERROR))
+            return OidcSignIn(link_to=same_email)
+        created = same_email is None
+        try:
+            with transaction.atomic():
+                if same_email is None:
+                    user = User.objects.create_user(
+                        email=person.email, password=None, is_active=True
+                    )
+                else:
+                    # Whoever registered the address without confirming it never had it; the
+                    # password they chose stops working.
+                    user = same_email
+                    user.is_active = True
+                    user.set_unusable_password()
+                    user.save(update_fields=["is_active", "password"])
+                profile, _created = Profile.objects.get_or_create(user=user)
+                _record_verified(user=user, profile=profile, person=person, method=method)
+                OidcIdentity.objects.create(
+                    user=user,
+                    issuer=issuer,
+                    subject=person.subject,
+                    last_login_at=timezone.now(),
+                )
+        except IntegrityError as exc:
+            # The same person signing in twice at once: the other request created it.
+            raise AccountError(str(_("Accesso già in corso: riprova tra un momento."))) from exc
+    return OidcSignIn(user=user, created=created)
+
+
+def link_oidc_identity(*, user: User, issuer: str, method: str, person: OidcPerson) -> User:
+    """Link a SPID/CIE identity to an existing account whose password was just confirmed."""
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise AccountError(str(_INACTIVE_ERROR))
+        existing = OidcIdentity.objects.filter(issuer=issuer, subject=person.subject).first()
+        if existing is not None and existing.user_id != user.pk:
+            raise AccountError(
+                str(
+                    _("Questa identità è già collegata a un altro account. Contatta la segreteria.")
+                )
+            )
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        if profile.codice_fiscale and profile.codice_fiscale != person.codice_fiscale:
+            raise AccountError(str(_EMAIL_TAKEN_ERROR))
+        try:
+            with transaction.atomic():
+                _record_verified(user=user, profile=profile, person=person, method=method)
+                if existing is None:
+                    OidcIdentity.objects.create(
+                        user=user,
+                        issuer=issuer,
+                        subject=person.subject,
+                        last_login_at=timezone.now(),
+                    )
+        except IntegrityError as exc:
+            raise AccountError(
+                str(_("Questo codice fiscale è già associato a un altro account."))
+            ) from exc
+    return user

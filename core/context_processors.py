@@ -14,10 +14,18 @@ def portal(request: HttpRequest) -> dict[str, object]:
     show_secretariat_menu = (
         user.is_authenticated and user.is_staff and user.has_perm("enrollment.manage_enrollments")
     )
+    # Sign-up with a password is offered unless participants use SPID/CIE only (accounts).
+    signup_open = settings.PASSWORD_LOGIN_ENABLED or not settings.OIDC_ISSUER
     return {
         "SHOW_SECRETARIAT_MENU": show_secretariat_menu,
+        "SIGNUP_OPEN": signup_open,
         # What the cached main menu of base.html depends on, besides the language.
-        "MENU_VARIANT": (user.is_authenticated, show_secretariat_menu, user.is_superuser),
+        "MENU_VARIANT": (
+            user.is_authenticated,
+            show_secretariat_menu,
+            user.is_superuser,
+            signup_open,
+        ),
         "SECRETARIAT_HOME_URL": lazy(resolve_url, str)(settings.SECRETARIAT_HOME_URL),
         "PERSONAL_DATA_URL": lazy(resolve_url, str)(settings.PERSONAL_DATA_URL),
         "PORTAL_NAME": settings.PORTAL_NAME,

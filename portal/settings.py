@@ -407,6 +407,44 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- SPID and CIE through an OpenID Connect IAM proxy (issue 16, accounts/oidc.py) -------------
+# The portal is a relying party of a proxy that speaks SPID/CIE on the other side (e.g.
+# iam-proxy-italia). Empty OIDC_ISSUER: no SPID/CIE buttons. Endpoints and keys come from
+# OIDC_ISSUER/.well-known/openid-configuration.
+OIDC_ISSUER = env("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid profile email")
+OIDC_TOKEN_ENDPOINT_AUTH_METHOD = env(
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHOD", default="client_secret_basic"
+)
+# The SPID level asked for (SPID L2 by default; CIE levels map to it at the proxy).
+OIDC_ACR_VALUES = env("OIDC_ACR_VALUES", default="https://www.spid.gov.it/SpidL2")
+# Extra authorization parameters per button, as a query string (e.g. the proxy's IdP hint).
+OIDC_SPID_AUTHORIZE_PARAMS = env("OIDC_SPID_AUTHORIZE_PARAMS", default="")
+OIDC_CIE_AUTHORIZE_PARAMS = env("OIDC_CIE_AUTHORIZE_PARAMS", default="")
+# ID token signatures we accept, whatever the provider advertises: never "none", never HMAC.
+OIDC_ID_TOKEN_ALGORITHMS = env.list("OIDC_ID_TOKEN_ALGORITHMS", default=["RS256", "ES256", "PS256"])
+OIDC_LEEWAY = env.int("OIDC_LEEWAY", default=60)  # seconds of clock skew on exp/iat
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# The e-mail and password form for participants; staff can always use it (at /admin/ too).
+PASSWORD_LOGIN_ENABLED = env.bool("PASSWORD_LOGIN_ENABLED", default=True)
+
+
+def oidc_form_action(issuer: str) -> list[str]:
+    """CSP form-action: the logout form is redirected to the provider's end-session endpoint."""
+    from urllib.parse import urlsplit
+
+    if not issuer:
+        return ["'self'"]
+    parts = urlsplit(issuer)
+    return ["'self'", f"{parts.scheme}://{parts.netloc}"]
+
+
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = oidc_form_action(OIDC_ISSUER)
+
 # --- REST API for the organisations' systems (issue 16) -----------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],

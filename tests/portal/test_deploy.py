@@ -290,3 +290,25 @@ def test_the_real_chain_nginx_gunicorn_keys_limits_and_logs_on_the_client(tmp_pa
     assert any(
         line.startswith(f"{bob_address} ") and "/accounts/signup/" in line for line in access
     )
+
+
+@needs_compose
+def test_compose_spid_profile_runs_iam_proxy_italia_only_when_asked(tmp_path):
+    project = _project(tmp_path, (ROOT / ".env.example").read_text())
+    assert _compose(project, "--profile", "spid", "config", "-q").returncode == 0
+    result = _compose(project, "--profile", "spid", "config")
+    assert result.returncode == 0, result.stderr
+    services = _yaml_to_json(result.stdout)["services"]
+    proxy = services["iam-proxy-italia"]
+    assert proxy["image"].startswith("ghcr.io/italia/iam-proxy-italia:")
+    assert proxy["profiles"] == ["spid"] and services["iam-proxy-mongo"]["profiles"] == ["spid"]
+    assert proxy["environment"]["SATOSA_HOSTNAME"] == "iam.corsi.example.org"
+    assert proxy["environment"]["MONGO_OIDCOP_HOST"] == "mongodb://iam-proxy-mongo:27017"
+    # Reachable only from this host, for the TLS proxy in front of it.
+    published = [
+        p if isinstance(p, str) else f"{p.get('host_ip')}:{p['published']}" for p in proxy["ports"]
+    ]
+    assert all(str(p).startswith("127.0.0.1:") for p in published)
+    # The portal does not need it to start: SPID/CIE stay optional.
+    for name in ("web", "worker", "beat", "migrate", "nginx"):
+        assert "iam-proxy-italia" not in services[name].get("depends_on", {})

@@ -82,6 +82,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/accounts/2fa/backup-codes/",
         {ANON: 302, OWNER: 403, OTHER: 403, STAFF: 302},
     ),
+    # SPID/CIE: not found while OIDC_ISSUER is empty (as here); tests/accounts/test_oidc.py
+    # covers them with a provider. The link page serves only the session that came back from it.
+    "accounts:oidc_login": ("/accounts/oidc/spid/login/", dict.fromkeys(PUBLIC, 404)),
+    "accounts:oidc_callback": ("/accounts/oidc/callback/", dict.fromkeys(PUBLIC, 404)),
+    "accounts:oidc_link": ("/accounts/oidc/link/", dict.fromkeys(PUBLIC, 302)),
     "accounts:password_reset": ("/accounts/password-reset/", PUBLIC),
     "accounts:password_reset_done": ("/accounts/password-reset/done/", PUBLIC),
     "accounts:password_reset_confirm": ("/accounts/reset/MQ/bad-token/", PUBLIC),

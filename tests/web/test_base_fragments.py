@@ -17,7 +17,7 @@ def test_menu_and_footer_are_kept_after_the_first_page(client):
     client.force_login(ParticipantFactory())
     client.get(PAGE)
     fragments = caches["fragments"]
-    menu = make_template_fragment_key("base_menu", ["it", (True, False, False)])
+    menu = make_template_fragment_key("base_menu", ["it", (True, False, False, True)])
     assert "Le mie iscrizioni" in fragments.get(menu)
     assert "Note legali" in fragments.get(make_template_fragment_key("base_footer", ["it"]))
 

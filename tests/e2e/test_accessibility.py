@@ -115,6 +115,12 @@ class World:
         return enrollment
 
     @cached_property
+    def upcoming_enrollment(self) -> Enrollment:
+        """The participant, confirmed in a course still to come (its QR code for the room)."""
+        course = CourseFactory(title="Progettare i servizi con le comunità")
+        return EnrollmentFactory(user=self.participant, course=course)
+
+    @cached_property
     def certificate(self) -> Certificate:
         """Another participant with everything done: answers given, certificate issued."""
         self.enrollment  # noqa: B018 - so that the secretariat's pages list both
@@ -177,6 +183,7 @@ class _Placeholders(dict):
             "ended_course": lambda w: w.ended_course.slug,
             "session": lambda w: w.sessions[0].pk,
             "enrollment": lambda w: w.enrollment.pk,
+            "upcoming_enrollment": lambda w: w.upcoming_enrollment.pk,
             "code": lambda w: w.certificate.code,
             "activation": lambda w: w.activation,
         }[key](self.world)
@@ -217,7 +224,7 @@ PAGES: dict[str, Visit] = {
     "profile": Visit("participant", "/accounts/profile/"),
     "my-enrollments": Visit("participant", "/my/enrollments/"),
     "my-attendance": Visit("participant", "/courses/{ended_course}/my-attendance/"),
-    "my-check-in-code": Visit("participant", "/my/enrollments/{enrollment}/qr/"),
+    "my-check-in-code": Visit("participant", "/my/enrollments/{upcoming_enrollment}/qr/"),
     "questionnaire-form": Visit("participant", "/courses/{ended_course}/questionnaire/"),
     "my-certificates": Visit("graduate", "/certificates/"),
     # Secretariat

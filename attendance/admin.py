@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from attendance.forms import AttendanceAdminForm
 from attendance.models import Attendance, AttendanceChange, Scan, Source
 from attendance.services import record_attendance
+from core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(Attendance)
@@ -61,7 +62,7 @@ class AttendanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttendanceChange)
-class AttendanceChangeAdmin(admin.ModelAdmin):
+class AttendanceChangeAdmin(ReadOnlyModelAdmin):
     """The audit trail: read only, append only."""
 
     list_display = (
@@ -81,18 +82,9 @@ class AttendanceChangeAdmin(admin.ModelAdmin):
         "changed_by",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Scan)
-class ScanAdmin(admin.ModelAdmin):
+class ScanAdmin(ReadOnlyModelAdmin):
     """Entries and exits at the venue: read only, append only (written by attendance.scans)."""
 
     list_display = (
@@ -114,12 +106,3 @@ class ScanAdmin(admin.ModelAdmin):
         "enrollment__course",
         "scanned_by",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

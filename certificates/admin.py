@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certificates import services
 from certificates.models import Certificate, CertificateChange, Seal
+from core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(Certificate)
@@ -63,19 +64,8 @@ class CertificateAdmin(admin.ModelAdmin):
             self.message_user(request, _("Nuove versioni emesse: %(n)d.") % {"n": done})
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(CertificateChange)
-class CertificateChangeAdmin(_ReadOnlyAdmin):
+class CertificateChangeAdmin(ReadOnlyModelAdmin):
     """The audit trail of re-issues and revocations: read only, append only."""
 
     list_display = ["changed_at", "certificate", "action", "replacement", "changed_by", "reason"]
@@ -85,7 +75,7 @@ class CertificateChangeAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Seal)
-class SealAdmin(_ReadOnlyAdmin):
+class SealAdmin(ReadOnlyModelAdmin):
     """The seal certificates that signed certificates, kept for verification."""
 
     list_display = ["subject", "serial_number", "not_before", "not_after", "first_used_at"]

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganisationType
+from core.admin import ReadOnlyModelAdmin
 from courses.admin import CourseAdmin as BaseCourseAdmin
 from courses.admin import QuotaInline as BaseQuotaInline
 from courses.models import Course, CourseQuota
@@ -19,7 +18,7 @@ from enrollment.services import fill_free_seats
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(ReadOnlyModelAdmin):
     """Read only: enrolments change state only through the services, which keep the seat
     rules, the waiting list and the history."""
 
@@ -28,33 +27,15 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__last_name", "course__code")
     list_select_related = ("user", "course")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(EnrollmentChange)
-class EnrollmentChangeAdmin(admin.ModelAdmin):
+class EnrollmentChangeAdmin(ReadOnlyModelAdmin):
     """The history of enrolment states: read only, append only."""
 
     list_display = ("changed_at", "enrollment", "action", "old_status", "new_status", "actor")
     list_filter = ("action",)
     search_fields = ("enrollment__user__email", "enrollment__course__code")
     list_select_related = ("enrollment__user", "enrollment__course", "actor")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class QuotaInUseFormSet(BaseInlineFormSet):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from attendance.forms import ConfirmExitForm, ManualScanForm, ScanForm
 from attendance.models import Scan
 from attendance.scans import (
     AUTO,
@@ -103,11 +103,10 @@ class ScanView(SecretariatMixin, View):
         session = _session(pk)
         try:
             data = json.loads(request.body)
-            token = str(data["token"])[:500]
-            kind = str(data["kind"])
-            nonce = uuid.UUID(str(data["nonce"]))
-            scanned_at = dt.datetime.fromisoformat(str(data["scanned_at"]))
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            data = None
+        form = ScanForm(data if isinstance(data, dict) else {})
+        if not form.is_valid():
             return JsonResponse(
                 {"ok": False, "message": _("Richiesta non valida: la scansione non è registrata.")},
                 status=400,
@@ -115,10 +114,10 @@ class ScanView(SecretariatMixin, View):
         try:
             result = record_qr_scan(
                 session=session,
-                token=token,
-                kind=kind,
-                nonce=nonce,
-                scanned_at=scanned_at,
+                token=form.cleaned_data["token"],
+                kind=form.cleaned_data["kind"],
+                nonce=form.cleaned_data["nonce"],
+                scanned_at=form.cleaned_data["scanned_at"],
                 scanned_by=request.user,
             )
         except AttendanceError as exc:
@@ -150,17 +149,19 @@ class ManualCheckInView(SecretariatMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = _session(pk)
-        query = request.POST.get("q", "")[:50]
+        form = ManualScanForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Richiesta non valida: nulla è stato registrato."))
+            return redirect(_page_url(session))
+        query = form.cleaned_data["q"]
         try:
             result = record_manual_scan(
                 session=session,
-                enrollment_id=int(request.POST.get("enrollment", "")),
-                kind=request.POST.get("kind", ""),
-                nonce=uuid.UUID(request.POST.get("nonce", "")),
+                enrollment_id=form.cleaned_data["enrollment"],
+                kind=form.cleaned_data["kind"],
+                nonce=form.cleaned_data["nonce"],
                 scanned_by=request.user,
             )
-        except ValueError:
-            messages.error(request, _("Richiesta non valida: nulla è stato registrato."))
         except AttendanceError as exc:
             messages.error(request, exc.message)
         else:
@@ -171,14 +172,14 @@ class ManualCheckInView(SecretariatMixin, View):
 class ConfirmExitView(SecretariatMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = _session(pk)
+        form = ConfirmExitForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Richiesta non valida."))
+            return redirect(_page_url(session))
         try:
             scan = confirm_automatic_exit(
-                session=session,
-                scan_id=int(request.POST.get("scan", "")),
-                confirmed_by=request.user,
+                session=session, scan_id=form.cleaned_data["scan"], confirmed_by=request.user
             )
-        except ValueError:
-            messages.error(request, _("Richiesta non valida."))
         except AttendanceError as exc:
             messages.error(request, exc.message)
         else:

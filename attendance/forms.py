@@ -241,3 +241,29 @@ class AttendanceAdminForm(forms.ModelForm):
 
     def instance_session(self) -> Any:
         return self.instance.session if self.instance.pk else None
+
+
+class ScanForm(forms.Form):
+    """One scan sent by the scanning page (its JSON body): now, or later from its queue.
+
+    The kinds and the time are checked by attendance.scans, which says why it refuses.
+    """
+
+    token = forms.CharField(max_length=500)
+    kind = forms.CharField(max_length=8)
+    nonce = forms.UUIDField()
+    # ISO 8601 with its offset, as the browser's Date.toISOString() writes it.
+    scanned_at = forms.DateTimeField()
+
+
+class ManualScanForm(forms.Form):
+    """Entry or exit by hand, for someone found by surname or codice fiscale."""
+
+    enrollment = forms.IntegerField()
+    kind = forms.CharField(max_length=8)
+    nonce = forms.UUIDField()
+    q = forms.CharField(max_length=50, required=False)
+
+
+class ConfirmExitForm(forms.Form):
+    scan = forms.IntegerField()

@@ -118,12 +118,23 @@ def test_a_refusal_is_a_422_with_the_reason(staff_client, session, person):
         {"kind": "entry"},
         {"token": "t", "kind": "entry", "nonce": "not-a-uuid", "scanned_at": "2031-03-12T08:00Z"},
         {"token": "t", "kind": "entry", "nonce": str(uuid.uuid4()), "scanned_at": "yesterday"},
+        ["not", "an", "object"],
+        "not an object either",
     ],
 )
 def test_a_malformed_request_is_a_400(staff_client, session, bad):
     response = post_scan(staff_client, session, bad)
     assert response.status_code == 400 and not response.json()["ok"]
     assert not Scan.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_a_400(staff_client, session):
+    response = staff_client.post(
+        reverse("attendance:check_in_scan", args=[session.pk]),
+        data=b"\xff{token",
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and not response.json()["ok"]
 
 
 def test_the_scan_endpoint_needs_the_csrf_token_the_page_gives(session, person):

@@ -360,6 +360,13 @@ def _record_verified(*, user: User, profile: Profile, person: OidcPerson, method
     )
 
 
+def _add_identity(*, user: User, issuer: str, person: OidcPerson) -> None:
+    """Record that this provider's subject is `user`, signing in now."""
+    OidcIdentity.objects.create(
+        user=user, issuer=issuer, subject=person.subject, last_login_at=timezone.now()
+    )
+
+
 _INACTIVE_ERROR = _("L'account collegato a questa identità è disattivato. Contatta la segreteria.")
 _EMAIL_TAKEN_ERROR = _(
     "L'indirizzo e-mail inviato dal servizio di identità appartiene a un account intestato a un "
@@ -425,9 +432,7 @@ def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSi
                 # (SPID first, now CIE, which the proxy names with another subject): the same
                 # person, who may have no password to confirm.
                 _record_verified(user=user, profile=same_cf, person=person, method=method)
-                OidcIdentity.objects.create(
-                    user=user, issuer=issuer, subject=person.subject, last_login_at=timezone.now()
-                )
+                _add_identity(user=user, issuer=issuer, person=person)
                 return OidcSignIn(user=user)
             return OidcSignIn(link_to=user)
         if not person.email:
@@ -460,12 +465,7 @@ def sign_in_with_oidc(*, issuer: str, method: str, person: OidcPerson) -> OidcSi
                     user.save(update_fields=["is_active", "password"])
                 profile, _created = Profile.objects.get_or_create(user=user)
                 _record_verified(user=user, profile=profile, person=person, method=method)
-                OidcIdentity.objects.create(
-                    user=user,
-                    issuer=issuer,
-                    subject=person.subject,
-                    last_login_at=timezone.now(),
-                )
+                _add_identity(user=user, issuer=issuer, person=person)
         except IntegrityError as exc:
             # The same person signing in twice at once: the other request created it.
             raise AccountError(str(_("Accesso già in corso: riprova tra un momento."))) from exc
@@ -492,12 +492,7 @@ def link_oidc_identity(*, user: User, issuer: str, method: str, person: OidcPers
             with transaction.atomic():
                 _record_verified(user=user, profile=profile, person=person, method=method)
                 if existing is None:
-                    OidcIdentity.objects.create(
-                        user=user,
-                        issuer=issuer,
-                        subject=person.subject,
-                        last_login_at=timezone.now(),
-                    )
+                    _add_identity(user=user, issuer=issuer, person=person)
         except IntegrityError as exc:
             raise AccountError(
                 str(_("Questo codice fiscale è già associato a un altro account."))

@@ -1,4 +1,5 @@
-"""The signed one-click link that gives a seat back (sent in the promotion e-mail)."""
+"""Signed tokens bound to one enrolment: the one-click link that gives a seat back (sent in the
+promotion e-mail) and the personal QR code shown at the venue."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ GIVE_BACK_SALT = "enrollment.give-back"
 GIVE_BACK_MAX_AGE = 60 * 60 * 24 * 120  # seconds
 
 
-def _give_back_version(enrollment: Enrollment) -> int:
+def _enrollment_version(enrollment: Enrollment) -> int:
     # Changes when the person enrols again (created_at is reset), so a link from an earlier
-    # promotion stops working.
+    # promotion, or an earlier QR code, stops working.
     return int(enrollment.created_at.timestamp() * 1_000_000)
 
 
 def make_give_back_token(enrollment: Enrollment) -> str:
     return signing.dumps(
-        {"e": enrollment.pk, "u": enrollment.user_id, "v": _give_back_version(enrollment)},
+        {"e": enrollment.pk, "u": enrollment.user_id, "v": _enrollment_version(enrollment)},
         salt=GIVE_BACK_SALT,
     )
 
@@ -39,7 +40,7 @@ def enrollment_from_give_back_token(token: str) -> Enrollment:
     )
     if enrollment is None:
         raise EnrollmentError(_("Il link non è valido."))
-    if data.get("v") != _give_back_version(enrollment):
+    if data.get("v") != _enrollment_version(enrollment):
         raise EnrollmentError(
             _(
                 "Questo link non vale più: ti sei iscritto di nuovo al corso. Per annullare "
@@ -57,7 +58,7 @@ CHECK_IN_SALT = "enrollment.check-in"
 def make_check_in_token(enrollment: Enrollment) -> str:
     """The signed token in a participant's QR code: the enrolment and its version, no name."""
     return signing.dumps(
-        {"e": enrollment.pk, "v": _give_back_version(enrollment)}, salt=CHECK_IN_SALT
+        {"e": enrollment.pk, "v": _enrollment_version(enrollment)}, salt=CHECK_IN_SALT
     )
 
 
@@ -73,7 +74,7 @@ def enrollment_from_check_in_token(token: str) -> Enrollment:
     enrollment = Enrollment.objects.select_related("course", "user").filter(pk=data["e"]).first()
     if enrollment is None:
         raise EnrollmentError(_("Il codice QR non è valido."))
-    if data.get("v") != _give_back_version(enrollment):
+    if data.get("v") != _enrollment_version(enrollment):
         raise EnrollmentError(
             _(
                 "Il codice QR non vale più: la persona si è iscritta di nuovo al corso e ha "
